@@ -1,0 +1,88 @@
+using System;
+using System.IO;
+using System.Text;
+using Pgo.Build.CallGraph;
+using Pgo.Build.IO;
+
+namespace Pgo.Build.Caching
+{
+    /// <summary>
+    /// The per-user cache of preprocessed profiles, like Go's build cache: one entry per
+    /// (profile content SHA-256, engine version), never keyed on a path or a time stamp, so the same bytes at
+    /// another path or in another project are not decoded again. Entries are written atomically; a damaged
+    /// entry is treated as a miss and replaced.
+    /// </summary>
+    public sealed class GraphCache
+    {
+        /// <summary>Bump whenever the graph an engine computes from the same bytes could differ.</summary>
+        public const string EngineVersion = "pgo-graph-1";
+
+        public GraphCache(string directory)
+        {
+            Directory = directory;
+        }
+
+        public string Directory { get; }
+
+        /// <summary>
+        /// Where the cache lives when <c>PgoCacheDirectory</c> is not set: <c>$PGO_CACHE_DIR</c>, else
+        /// <c>%LOCALAPPDATA%\Pgo.Build\cache</c> on Windows, <c>~/Library/Caches/Pgo.Build</c> on macOS,
+        /// <c>$XDG_CACHE_HOME/pgo-build</c> or <c>~/.cache/pgo-build</c> elsewhere.
+        /// </summary>
+        public static string DefaultDirectory()
+        {
+            string? explicitDir = Environment.GetEnvironmentVariable("PGO_CACHE_DIR");
+            if (!string.IsNullOrEmpty(explicitDir))
+            {
+                return explicitDir!;
+            }
+
+            string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+            if (Path.DirectorySeparatorChar == '\\')
+            {
+                return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "Pgo.Build", "cache");
+            }
+
+            if (System.IO.Directory.Exists("/System/Library/CoreServices") && !string.IsNullOrEmpty(home))
+            {
+                return Path.Combine(home, "Library", "Caches", "Pgo.Build");
+            }
+
+            string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+            if (!string.IsNullOrEmpty(xdg) && Path.IsPathRooted(xdg))
+            {
+                return Path.Combine(xdg!, "pgo-build");
+            }
+
+            return Path.Combine(string.IsNullOrEmpty(home) ? Path.GetTempPath() : home, ".cache", "pgo-build");
+        }
+
+        public string PathFor(string profileSha256) =>
+            Path.Combine(Directory, "graphs", Sha256Hex.Of(EngineVersion + "\n" + profileSha256) + ".graph");
+
+        public bool TryLoad(string profileSha256, out WeightedCallGraph graph)
+        {
+            graph = WeightedCallGraph.Empty;
+            string path = PathFor(profileSha256);
+            if (!File.Exists(path))
+            {
+                return false;
+            }
+
+            try
+            {
+                graph = GraphFile.Read(File.ReadAllText(path, new UTF8Encoding(false)), profileSha256);
+                return true;
+            }
+            catch (Exception e) when (e is FormatException || e is IOException || e is UnauthorizedAccessException || e is OverflowException)
+            {
+                AtomicFile.TryDelete(path);
+                return false;
+            }
+        }
+
+        /// <summary>Stores an entry atomically. IO failures propagate; the caller decides whether they matter.</summary>
+        public void Store(string profileSha256, WeightedCallGraph graph) =>
+            AtomicFile.Write(PathFor(profileSha256), GraphFile.Write(graph, profileSha256));
+    }
+}

@@ -1,0 +1,254 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Threading;
+using Pgo.Build.Caching;
+using Pgo.Build.CallGraph;
+using Pgo.Build.Hints;
+using Pgo.Build.IO;
+using Pgo.Build.Profiles;
+
+namespace Pgo.Build.Engine
+{
+    /// <summary>Receives the engine's diagnostics; the MSBuild task forwards them to the build log.</summary>
+    public interface IPgoLog
+    {
+        void Message(string text);
+
+        void Warning(string code, string text, string? file);
+    }
+
+    public sealed class PgoRequest
+    {
+        public PgoRequest(string profilePath, string outputDirectory, string cacheDirectory)
+        {
+            ProfilePath = profilePath;
+            OutputDirectory = outputDirectory;
+            CacheDirectory = cacheDirectory;
+        }
+
+        /// <summary>Absolute path of the profile.</summary>
+        public string ProfilePath { get; }
+
+        /// <summary>Where the hint files go, e.g. <c>obj/Debug/net10.0/pgo/</c>.</summary>
+        public string OutputDirectory { get; }
+
+        public string CacheDirectory { get; }
+
+        public double HotCallsiteThreshold { get; set; } = HotSelection.DefaultThreshold;
+
+        public ProfileLimits Limits { get; set; } = ProfileLimits.Default;
+    }
+
+    public sealed class PgoResult
+    {
+        internal PgoResult(string sha256, bool cacheHit, WeightedCallGraph graph, IReadOnlyList<CallEdge> hotCallSites,
+            IReadOnlyList<FunctionWeight> hotFunctions, IReadOnlyList<string> files, IReadOnlyList<string> changed, string summary)
+        {
+            ProfileSha256 = sha256;
+            CacheHit = cacheHit;
+            Graph = graph;
+            HotCallSites = hotCallSites;
+            HotFunctions = hotFunctions;
+            Files = files;
+            ChangedFiles = changed;
+            Summary = summary;
+        }
+
+        public string ProfileSha256 { get; }
+        public bool CacheHit { get; }
+        public WeightedCallGraph Graph { get; }
+        public IReadOnlyList<CallEdge> HotCallSites { get; }
+        public IReadOnlyList<FunctionWeight> HotFunctions { get; }
+
+        /// <summary>Every file of the output directory this run stands behind (hint files and state).</summary>
+        public IReadOnlyList<string> Files { get; }
+
+        /// <summary>The subset of <see cref="Files"/> whose content changed (and so was written).</summary>
+        public IReadOnlyList<string> ChangedFiles { get; }
+
+        /// <summary>The summary line without the cache status.</summary>
+        public string Summary { get; }
+
+        public string SummaryWithStatus => Summary + (CacheHit ? " (cache hit)" : " (cache miss: profile decoded)");
+    }
+
+    /// <summary>
+    /// One data flow: profile bytes → SHA-256 → cached or freshly built <see cref="WeightedCallGraph"/> → hot sets →
+    /// hint files. Free of MSBuild types. On bad input it throws <see cref="PgoException"/> after removing the
+    /// output directory's hint files, so nothing stale or partial is left for a consumer.
+    /// </summary>
+    public static class PgoEngine
+    {
+        public static PgoResult Run(PgoRequest request, IPgoLog log, CancellationToken cancellation = default)
+        {
+            try
+            {
+                return RunCore(request, log, cancellation);
+            }
+            catch (Exception e) when (e is PgoException || e is OperationCanceledException)
+            {
+                DeleteOutputs(request.OutputDirectory);
+                throw;
+            }
+        }
+
+        /// <summary>Removes the hint files of an output directory (bad profile, PGO switched off).</summary>
+        public static void DeleteOutputs(string outputDirectory)
+        {
+            foreach (var name in HintFileNames.All)
+            {
+                AtomicFile.TryDelete(Path.Combine(outputDirectory, name));
+            }
+        }
+
+        /// <summary>Reads, hashes and preprocesses a profile (through the cache when one is given).</summary>
+        public static (WeightedCallGraph Graph, string Sha256, bool CacheHit) Preprocess(
+            string profilePath, GraphCache? cache, IPgoLog log, ProfileLimits limits, CancellationToken cancellation)
+        {
+            byte[] bytes = ReadProfile(profilePath);
+            string sha = Sha256Hex.Of(bytes);
+            if (cache != null && cache.TryLoad(sha, out var cached))
+            {
+                return (cached, sha, true);
+            }
+
+            var graph = BuildGraph(bytes, profilePath, limits, cancellation);
+            if (cache != null)
+            {
+                try
+                {
+                    cache.Store(sha, graph);
+                }
+                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                {
+                    log.Warning(PgoCodes.CacheWriteFailed, $"could not write the PGO cache entry under '{cache.Directory}': {e.Message}. The build goes on; the next build decodes the profile again.", null);
+                }
+            }
+
+            return (graph, sha, false);
+        }
+
+        /// <summary>Decodes profile bytes and builds Go's graph. Throws PGO002/PGO003 as <see cref="PgoException"/>.</summary>
+        public static WeightedCallGraph BuildGraph(byte[] bytes, string profilePath, ProfileLimits limits, CancellationToken cancellation)
+        {
+            ProfileData profile;
+            try
+            {
+                profile = ProfileDecoder.Decode(bytes, limits, cancellation);
+            }
+            catch (ProfileFormatException e)
+            {
+                throw new PgoException(PgoCodes.UnreadableProfile, $"'{profilePath}' is not a readable pprof profile: {e.Message}", profilePath, e);
+            }
+
+            if (profile.Samples.Count == 0)
+            {
+                return WeightedCallGraph.Empty; // Go accepts an empty profile: nothing to do.
+            }
+
+            int index = SampleIndex.Choose(profile.SampleTypes);
+            if (index < 0)
+            {
+                var found = new List<string>();
+                foreach (var t in profile.SampleTypes)
+                {
+                    found.Add(t.ToString());
+                }
+
+                throw new PgoException(
+                    PgoCodes.NoUsableSampleType,
+                    $"profile does not contain a sample index with value/type \"samples/count\" or \"cpu/nanoseconds\" (it has: {(found.Count == 0 ? "none" : string.Join(", ", found))}). Use a CPU profile.",
+                    profilePath);
+            }
+
+            return CallGraphBuilder.Build(profile, index, cancellation);
+        }
+
+        private static PgoResult RunCore(PgoRequest request, IPgoLog log, CancellationToken cancellation)
+        {
+            var cache = new GraphCache(request.CacheDirectory);
+            var (graph, sha, hit) = Preprocess(request.ProfilePath, cache, log, request.Limits, cancellation);
+            if (hit)
+            {
+                log.Message($"PGO: cache hit for sha256 {sha.Substring(0, 8)} ({cache.PathFor(sha)}): the profile is not decoded again.");
+            }
+
+            if (!graph.HasStartLines)
+            {
+                log.Warning(
+                    PgoCodes.NoStartLines,
+                    "profile missing Function.start_line data: call sites are matched per method only, not per line (every .NET profiler but 'pgo record' omits start lines).",
+                    request.ProfilePath);
+            }
+
+            cancellation.ThrowIfCancellationRequested();
+            var hotCalls = HotSelection.HotCallSites(graph, request.HotCallsiteThreshold);
+            var hotFunctions = HotSelection.HotFunctions(graph, request.HotCallsiteThreshold);
+            long totalFlat = TotalFlat(graph);
+            var provenance = new HintProvenance(sha, graph.SampleType, request.HotCallsiteThreshold);
+            string summary = string.Format(
+                CultureInfo.InvariantCulture,
+                "PGO: {0} (sha256 {1}): {2:N0} samples, {3:N0} edges, {4:N0} hot call sites, {5:N0} hot functions{6}",
+                request.ProfilePath,
+                sha.Substring(0, 8),
+                graph.SampleCount,
+                graph.Edges.Count,
+                hotCalls.Count,
+                hotFunctions.Count,
+                graph.HasStartLines ? "" : ", method-level (no start lines)");
+
+            var outputs = new List<KeyValuePair<string, byte[]>>
+            {
+                Output(request, HintFileNames.HotFunctions, HotFunctionsFile.Write(hotFunctions, totalFlat, provenance)),
+                Output(request, HintFileNames.InlineHints, InlineHintsFile.Write(hotCalls, graph.TotalWeight, graph.HasStartLines, provenance)),
+                Output(request, HintFileNames.State, new StateFile(Path.GetFileName(request.ProfilePath), sha, summary).ToBytes()),
+            };
+
+            var files = new List<string>();
+            var changed = new List<string>();
+            foreach (var kv in outputs)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                files.Add(kv.Key);
+                if (AtomicFile.WriteIfChanged(kv.Key, kv.Value))
+                {
+                    changed.Add(kv.Key);
+                }
+            }
+
+            return new PgoResult(sha, hit, graph, hotCalls, hotFunctions, files, changed, summary);
+        }
+
+        private static long TotalFlat(WeightedCallGraph graph)
+        {
+            long total = 0;
+            foreach (var f in graph.Functions)
+            {
+                total += f.Flat;
+            }
+
+            return total;
+        }
+
+        private static KeyValuePair<string, byte[]> Output(PgoRequest request, string name, byte[] content) =>
+            new KeyValuePair<string, byte[]>(Path.Combine(request.OutputDirectory, name), content);
+
+        private static byte[] ReadProfile(string path)
+        {
+            try
+            {
+                return File.ReadAllBytes(path);
+            }
+            catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException)
+            {
+                throw new PgoException(PgoCodes.ProfileNotFound, $"error opening profile: open {path}: no such file or directory", path, e);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw new PgoException(PgoCodes.UnreadableProfile, $"error opening profile: {path}: {e.Message}", path, e);
+            }
+        }
+    }
+}

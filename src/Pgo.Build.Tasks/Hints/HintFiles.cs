@@ -1,0 +1,130 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using Pgo.Build.CallGraph;
+using Pgo.Build.IO;
+
+namespace Pgo.Build.Hints
+{
+    /// <summary>File names under <c>$(IntermediateOutputPath)pgo/</c>: the contract with downstream steps (docs/formats.md).</summary>
+    public static class HintFileNames
+    {
+        public const string HotFunctions = "hot-functions.txt";
+        public const string InlineHints = "inline-hints.txt";
+        public const string State = "profile.state";
+
+        /// <summary>Every file the hint stage may write; deleted together when a profile turns out to be bad.</summary>
+        public static readonly string[] All = { HotFunctions, InlineHints, State };
+    }
+
+    /// <summary>What the hint files say about where they came from.</summary>
+    public sealed class HintProvenance
+    {
+        public HintProvenance(string profileSha256, string sampleType, double threshold)
+        {
+            ProfileSha256 = profileSha256;
+            SampleType = sampleType;
+            Threshold = threshold;
+        }
+
+        public string ProfileSha256 { get; }
+        public string SampleType { get; }
+        public double Threshold { get; }
+
+        internal void AddTo(TextTable table) =>
+            table.Meta("profile-sha256", ProfileSha256)
+                 .Meta("sample-type", SampleType.Length == 0 ? "-" : SampleType)
+                 .Meta("threshold", Format.Number(Threshold));
+    }
+
+    /// <summary><c>hot-functions.txt</c>: functions hot by flat weight under the CDF rule, hottest first.</summary>
+    public static class HotFunctionsFile
+    {
+        public const string FormatName = "PGO-HOT-FUNCTIONS V1";
+
+        public static byte[] Write(IReadOnlyList<FunctionWeight> hot, long totalFlat, HintProvenance provenance)
+        {
+            var table = new TextTable(FormatName);
+            provenance.AddTo(table);
+            table.Meta("total-flat", Format.Number(totalFlat))
+                 .Meta("columns", "flat\tflat%\tcum\tfunction");
+            foreach (var f in hot)
+            {
+                table.Row(Format.Number(f.Flat), Format.Percent(f.Flat, totalFlat), Format.Number(f.Cum), f.Name);
+            }
+
+            return table.ToBytes();
+        }
+
+        public static IReadOnlyList<FunctionWeight> Read(string path)
+        {
+            var table = TextTable.Read(path, FormatName);
+            var result = new List<FunctionWeight>(table.Rows.Count);
+            foreach (var row in table.Rows)
+            {
+                Format.Expect(row, 4, path);
+                result.Add(new FunctionWeight(row[3], Format.ParseLong(row[0]), Format.ParseLong(row[2])));
+            }
+
+            return result;
+        }
+    }
+
+    /// <summary>
+    /// <c>inline-hints.txt</c>: Go's hot call sites (caller, call-site line offset, callee, weight), heaviest
+    /// first. The offset is <c>-</c> when the profile has no start lines (method-level edges).
+    /// </summary>
+    public static class InlineHintsFile
+    {
+        public const string FormatName = "PGO-INLINE-HINTS V1";
+
+        public static byte[] Write(IReadOnlyList<CallEdge> hot, long totalWeight, bool lineOffsets, HintProvenance provenance)
+        {
+            var table = new TextTable(FormatName);
+            provenance.AddTo(table);
+            table.Meta("total-weight", Format.Number(totalWeight))
+                 .Meta("line-offsets", lineOffsets ? "yes" : "no")
+                 .Meta("columns", "caller\toffset\tcallee\tweight");
+            foreach (var e in hot)
+            {
+                table.Row(e.Caller, e.Offset.HasValue ? Format.Number(e.Offset.Value) : "-", e.Callee, Format.Number(e.Weight));
+            }
+
+            return table.ToBytes();
+        }
+
+        public static IReadOnlyList<CallEdge> Read(string path)
+        {
+            var table = TextTable.Read(path, FormatName);
+            var result = new List<CallEdge>(table.Rows.Count);
+            foreach (var row in table.Rows)
+            {
+                Format.Expect(row, 4, path);
+                long? offset = row[1] == "-" ? (long?)null : Format.ParseLong(row[1]);
+                result.Add(new CallEdge(row[0], row[2], offset, Format.ParseLong(row[3])));
+            }
+
+            return result;
+        }
+    }
+
+    internal static class Format
+    {
+        public static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+        public static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
+
+        public static string Percent(long value, long total) =>
+            total == 0 ? "0.00" : HotSelection.WeightInPercentage(value, total).ToString("F2", CultureInfo.InvariantCulture);
+
+        public static long ParseLong(string text) => long.Parse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+
+        public static void Expect(string[] row, int fields, string path)
+        {
+            if (row.Length != fields)
+            {
+                throw new FormatException($"{path}: expected {fields} tab-separated fields, found {row.Length}");
+            }
+        }
+    }
+}
