@@ -39,6 +39,10 @@ namespace Pgo.Build.Engine
         public double HotCallsiteThreshold { get; set; } = HotSelection.DefaultThreshold;
 
         public ProfileLimits Limits { get; set; } = ProfileLimits.Default;
+
+        /// <summary>Everything besides the profile bytes that shapes the outputs; part of the up-to-date stamp.</summary>
+        public string SettingsKey =>
+            GraphCache.EngineVersion + ";threshold=" + HotCallsiteThreshold.ToString("R", CultureInfo.InvariantCulture);
     }
 
     public sealed class PgoResult
@@ -74,6 +78,25 @@ namespace Pgo.Build.Engine
         public string SummaryWithStatus => Summary + (CacheHit ? " (cache hit)" : " (cache miss: profile decoded)");
     }
 
+    /// <summary>The outcome of a build step: either fresh work or the recorded state of an up-to-date run.</summary>
+    public sealed class PgoOutcome
+    {
+        internal PgoOutcome(PgoResult? result, StateFile state)
+        {
+            Result = result;
+            State = state;
+        }
+
+        /// <summary>Null when the outputs were up to date and the profile was not read.</summary>
+        public PgoResult? Result { get; }
+
+        public StateFile State { get; }
+
+        public bool UpToDate => Result == null;
+
+        public string SummaryWithStatus => Result?.SummaryWithStatus ?? State.Summary + " (up to date)";
+    }
+
     /// <summary>
     /// One data flow: profile bytes → SHA-256 → cached or freshly built <see cref="WeightedCallGraph"/> → hot sets →
     /// hint files. Free of MSBuild types. On bad input it throws <see cref="PgoException"/> after removing the
@@ -81,6 +104,23 @@ namespace Pgo.Build.Engine
     /// </summary>
     public static class PgoEngine
     {
+        /// <summary>
+        /// The build step: nothing at all when the output directory's state stamp says the profile file and the
+        /// settings are unchanged and every output exists; <see cref="Run"/> otherwise.
+        /// </summary>
+        public static PgoOutcome RunIncremental(PgoRequest request, IPgoLog log, CancellationToken cancellation = default)
+        {
+            string stamp = StateFile.StampFor(request.ProfilePath, request.SettingsKey);
+            var state = StateFile.TryRead(Path.Combine(request.OutputDirectory, HintFileNames.State));
+            if (state != null && state.Matches(stamp) && AllOutputsExist(request.OutputDirectory))
+            {
+                return new PgoOutcome(null, state);
+            }
+
+            var result = Run(request, log, cancellation);
+            return new PgoOutcome(result, StateFile.TryRead(Path.Combine(request.OutputDirectory, HintFileNames.State))!);
+        }
+
         public static PgoResult Run(PgoRequest request, IPgoLog log, CancellationToken cancellation = default)
         {
             try
@@ -203,7 +243,7 @@ namespace Pgo.Build.Engine
             {
                 Output(request, HintFileNames.HotFunctions, HotFunctionsFile.Write(hotFunctions, totalFlat, provenance)),
                 Output(request, HintFileNames.InlineHints, InlineHintsFile.Write(hotCalls, graph.TotalWeight, graph.HasStartLines, provenance)),
-                Output(request, HintFileNames.State, new StateFile(Path.GetFileName(request.ProfilePath), sha, summary).ToBytes()),
+                Output(request, HintFileNames.State, new StateFile(StateFile.StampFor(request.ProfilePath, request.SettingsKey), Path.GetFileName(request.ProfilePath), sha, summary).ToBytes()),
             };
 
             var files = new List<string>();
@@ -219,6 +259,19 @@ namespace Pgo.Build.Engine
             }
 
             return new PgoResult(sha, hit, graph, hotCalls, hotFunctions, files, changed, summary);
+        }
+
+        private static bool AllOutputsExist(string outputDirectory)
+        {
+            foreach (var name in HintFileNames.All)
+            {
+                if (!File.Exists(Path.Combine(outputDirectory, name)))
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
 
         private static long TotalFlat(WeightedCallGraph graph)

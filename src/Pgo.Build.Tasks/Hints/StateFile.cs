@@ -1,39 +1,74 @@
+using System;
+using System.Globalization;
+using System.IO;
 using Pgo.Build.IO;
 
 namespace Pgo.Build.Hints
 {
     /// <summary>
-    /// <c>profile.state</c>: what the last successful hint run applied (profile file name, SHA-256, summary),
-    /// read back by the build when the hint target is up to date and skipped.
+    /// <c>profile.state</c>: what the last successful hint run used and produced. Its <see cref="Stamp"/> (profile
+    /// path, size and write time plus the settings) makes the next build skip the profile entirely when nothing
+    /// changed, like Go's file-hash cache; any difference re-hashes the profile (and a new hash re-preprocesses it).
     /// </summary>
     public sealed class StateFile
     {
         public const string FormatName = "PGO-STATE V1";
 
-        public StateFile(string profileFileName, string profileSha256, string summary)
+        public StateFile(string stamp, string profileFileName, string profileSha256, string summary)
         {
+            Stamp = stamp;
             ProfileFileName = profileFileName;
             ProfileSha256 = profileSha256;
             Summary = summary;
         }
 
+        public string Stamp { get; }
         public string ProfileFileName { get; }
         public string ProfileSha256 { get; }
 
         /// <summary>The summary line without the cache status.</summary>
         public string Summary { get; }
 
+        /// <summary>Identity of a profile file and the settings it is used with; changes when either does.</summary>
+        public static string StampFor(string profilePath, string settings)
+        {
+            var info = new FileInfo(profilePath);
+            return string.Format(
+                CultureInfo.InvariantCulture,
+                "{0}|{1}|{2}|{3}",
+                info.FullName,
+                info.Exists ? info.Length : -1,
+                info.Exists ? info.LastWriteTimeUtc.Ticks : 0,
+                settings);
+        }
+
         public byte[] ToBytes() =>
             new TextTable(FormatName)
+                .Meta("stamp", Sha256Hex.Of(Stamp))
                 .Meta("profile-file", ProfileFileName)
                 .Meta("profile-sha256", ProfileSha256)
                 .Meta("summary", Summary)
                 .ToBytes();
 
-        public static StateFile Read(string path)
+        /// <summary>The state of an output directory, or null when there is none or it is unreadable.</summary>
+        public static StateFile? TryRead(string path)
         {
-            var table = TextTable.Read(path, FormatName);
-            return new StateFile(table.Get("profile-file") ?? "", table.Get("profile-sha256") ?? "", table.Get("summary") ?? "");
+            try
+            {
+                if (!File.Exists(path))
+                {
+                    return null;
+                }
+
+                var table = TextTable.Read(path, FormatName);
+                return new StateFile(table.Get("stamp") ?? "", table.Get("profile-file") ?? "", table.Get("profile-sha256") ?? "", table.Get("summary") ?? "");
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is FormatException)
+            {
+                return null;
+            }
         }
+
+        public bool Matches(string stamp) => Stamp == Sha256Hex.Of(stamp);
     }
 }
