@@ -1,0 +1,91 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Text;
+
+namespace Pgo.Build.Tests.EndToEnd
+{
+    /// <summary>The output of one dotnet command.</summary>
+    internal sealed class CommandResult
+    {
+        public CommandResult(string command, int exitCode, string output)
+        {
+            Command = command;
+            ExitCode = exitCode;
+            Output = output;
+        }
+
+        public string Command { get; }
+        public int ExitCode { get; }
+        public string Output { get; }
+
+        public override string ToString() => $"> {Command}\nexit code {ExitCode}\n{Output}";
+    }
+
+    /// <summary>
+    /// Runs the dotnet CLI hermetically: the test host's MSBuild/NuGet/test-platform variables are removed,
+    /// packages go to the run's own NUGET_PACKAGES, no build servers or node reuse, no terminal logger.
+    /// </summary>
+    internal static class DotNetCli
+    {
+        private static readonly string[] DroppedPrefixes = { "MSBUILD", "NUGET_", "VSTEST", "TESTINGPLATFORM", "DOTNET_HOST_PATH", "DOTNET_RUNNING_", "PGO" };
+
+        public static CommandResult Run(string workingDirectory, IDictionary<string, string> environment, params string[] args)
+        {
+            var start = new ProcessStartInfo("dotnet")
+            {
+                WorkingDirectory = workingDirectory,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+                StandardOutputEncoding = Encoding.UTF8,
+                StandardErrorEncoding = Encoding.UTF8,
+            };
+            foreach (var a in args)
+            {
+                start.ArgumentList.Add(a);
+            }
+
+            foreach (var key in new List<string>(start.Environment.Keys))
+            {
+                foreach (var prefix in DroppedPrefixes)
+                {
+                    if (key.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+                    {
+                        start.Environment.Remove(key);
+                    }
+                }
+            }
+
+            start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+            start.Environment["DOTNET_NOLOGO"] = "1";
+            start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
+            start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
+            start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+            start.Environment["MSBUILDTERMINALLOGGER"] = "off";
+            foreach (var kv in environment)
+            {
+                start.Environment[kv.Key] = kv.Value;
+            }
+
+            var output = new StringBuilder();
+            using var process = new Process { StartInfo = start };
+            process.OutputDataReceived += (_, e) => { if (e.Data != null) { lock (output) { output.AppendLine(e.Data); } } };
+            process.ErrorDataReceived += (_, e) => { if (e.Data != null) { lock (output) { output.AppendLine(e.Data); } } };
+            process.Start();
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            if (!process.WaitForExit(10 * 60 * 1000))
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException("dotnet " + string.Join(" ", args) + " did not finish in 10 minutes");
+            }
+
+            process.WaitForExit();
+            lock (output)
+            {
+                return new CommandResult("dotnet " + string.Join(" ", args) + " (in " + workingDirectory + ")", process.ExitCode, output.ToString());
+            }
+        }
+    }
+}
