@@ -41,6 +41,12 @@ namespace Pgo.Build.Caching
         /// <summary>Reads an entry back; throws <see cref="FormatException"/> when it is damaged or foreign.</summary>
         public static WeightedCallGraph Read(string text, string expectedProfileSha256)
         {
+            if (!text.EndsWith("\n", StringComparison.Ordinal))
+            {
+                // Write ends every line; an entry cut inside its last row would otherwise read back a shortened name.
+                throw new FormatException("cache entry is incomplete");
+            }
+
             var table = TextTable.Parse(text, Format);
             if (table.Get("profile-sha256") != expectedProfileSha256)
             {

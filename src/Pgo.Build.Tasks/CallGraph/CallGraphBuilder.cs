@@ -12,8 +12,8 @@ namespace Pgo.Build.CallGraph
     /// <item>Samples whose chosen value is 0 are skipped.</item>
     /// <item>Only the last two frames (location[1], the caller, and location[0], the leaf) make edges; within
     /// each location the lines are walked outermost to innermost, so inlined frames make edges too.</item>
-    /// <item>Graph nodes are (name, address, start line, line); an edge counts once per sample and node pair,
-    /// and a node seen earlier in the same sample links to nothing.</item>
+    /// <item>Graph nodes are (name, address, start line, line); an edge counts once per sample and node pair
+    /// (a node seen earlier in the same sample still links from a parent it was not yet reached from).</item>
     /// <item>Edges are named (caller, callee, caller line − caller start line) and their weights summed.</item>
     /// </list>
     /// Function flat weights (leaf frame) and cum weights (any frame, once per sample) come from the whole stack;
@@ -72,7 +72,8 @@ namespace Pgo.Build.CallGraph
                             nodes.MarkUsed(n);
                         }
 
-                        if (!sawNode && parent >= 0 && n != parent)
+                        // Go: (!sawNode || !seenEdge[pair]) && ...; an unseen node cannot be in a seen pair.
+                        if (parent >= 0 && n != parent)
                         {
                             var pair = new NodePair(parent, n);
                             if (seenEdges.Add(pair))

@@ -28,6 +28,7 @@ namespace Pgo.Build.Profiles
             Perftools.Profiles.Profile message;
             try
             {
+                CheckWireTypes(raw);
                 var input = new CodedInputStream(raw);
                 message = Perftools.Profiles.Profile.Parser.ParseFrom(input);
             }
@@ -100,7 +101,9 @@ namespace Pgo.Build.Profiles
                     output.Write(buffer, 0, read);
                 }
 
-                return output.ToArray();
+                byte[] data = output.ToArray();
+                CheckGzipTrailer(bytes, data);
+                return data;
             }
             catch (InvalidDataException e)
             {
@@ -241,6 +244,74 @@ namespace Pgo.Build.Profiles
             }
 
             return new ProfileData(sampleTypes, samples, p.DurationNanos, p.Period);
+        }
+
+        /// <summary>
+        /// GZipStream ends silently where truncated input ends (Go: "unexpected EOF"). A complete stream ends with
+        /// the CRC-32 and size of its last member's data, i.e. of the output's last <c>size</c> bytes.
+        /// </summary>
+        private static void CheckGzipTrailer(byte[] gzip, byte[] data)
+        {
+            int n = gzip.Length;
+            if (n >= 18)
+            {
+                uint crc = (uint)(gzip[n - 8] | gzip[n - 7] << 8 | gzip[n - 6] << 16 | gzip[n - 5] << 24);
+                uint size = (uint)(gzip[n - 4] | gzip[n - 3] << 8 | gzip[n - 2] << 16 | gzip[n - 1] << 24);
+                if (size <= (uint)data.Length && Crc32(data, data.Length - (int)size) == crc)
+                {
+                    return;
+                }
+            }
+
+            throw new ProfileFormatException("decompressing profile: unexpected EOF");
+        }
+
+        private static uint Crc32(byte[] data, int start)
+        {
+            uint crc = 0xFFFFFFFF;
+            for (int i = start; i < data.Length; i++)
+            {
+                crc ^= data[i];
+                for (int k = 0; k < 8; k++)
+                {
+                    crc = (crc >> 1) ^ (0xEDB88320 & (0 - (crc & 1)));
+                }
+            }
+
+            return ~crc;
+        }
+
+        /// <summary>
+        /// Google.Protobuf skips a field whose wire type differs from its declaration and stops silently at a stray
+        /// end-group tag, so text (a legacy heap profile, anything starting with 't') would parse as an empty profile.
+        /// Go's decoder rejects both: check the top-level fields as it does (unknown field numbers are skipped).
+        /// </summary>
+        private static void CheckWireTypes(byte[] raw)
+        {
+            var input = new CodedInputStream(raw);
+            uint tag;
+            while ((tag = input.ReadTag()) != 0)
+            {
+                var wire = WireFormat.GetTagWireType(tag);
+                if (wire == WireFormat.WireType.StartGroup || wire == WireFormat.WireType.EndGroup)
+                {
+                    throw new ProfileFormatException("parsing profile: unknown wire type: " + (int)wire);
+                }
+
+                bool expected = WireFormat.GetTagFieldNumber(tag) switch
+                {
+                    >= 1 and <= 6 or 11 => wire == WireFormat.WireType.LengthDelimited, // messages, strings
+                    13 => wire == WireFormat.WireType.Varint || wire == WireFormat.WireType.LengthDelimited, // comment: packed or not
+                    >= 7 and <= 14 => wire == WireFormat.WireType.Varint,
+                    _ => true,
+                };
+                if (!expected)
+                {
+                    throw new ProfileFormatException("parsing profile: type mismatch");
+                }
+
+                input.SkipLastField();
+            }
         }
 
         private static void CheckCount(string what, int count, ProfileLimits limits)
