@@ -5,7 +5,8 @@ namespace Pgo.Build.IO
     /// <summary>
     /// Escaping of one tab-separated field in our text formats: backslash, tab, LF and CR become
     /// <c>\\</c>, <c>\t</c>, <c>\n</c>, <c>\r</c>. Every other character is written as is (UTF-8), so .NET and Go
-    /// symbol names stay readable.
+    /// symbol names stay readable. A row whose first field starts with <c>#</c> is written with a leading
+    /// <c>\#</c> (see <see cref="TextTable"/>), so it cannot be taken for a metadata line.
     /// </summary>
     public static class FieldText
     {
@@ -56,6 +57,7 @@ namespace Pgo.Build.IO
                     case 'n': sb.Append('\n'); break;
                     case 'r': sb.Append('\r'); break;
                     case '\\': sb.Append('\\'); break;
+                    case '#': sb.Append('#'); break;
                     default: sb.Append('\\').Append(n); break;
                 }
             }

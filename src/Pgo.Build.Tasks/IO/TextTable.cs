@@ -67,7 +67,13 @@ namespace Pgo.Build.IO
                         sb.Append('\t');
                     }
 
-                    sb.Append(FieldText.Escape(row[i]));
+                    string field = FieldText.Escape(row[i]);
+                    if (i == 0 && field.Length > 0 && field[0] == '#')
+                    {
+                        sb.Append('\\'); // a data row never starts with '#', which marks metadata
+                    }
+
+                    sb.Append(field);
                 }
 
                 sb.Append('\n');

@@ -219,7 +219,7 @@ namespace Pgo.Build.Profiles
 
                 if (s.Value.Count != sampleTypes.Count)
                 {
-                    throw Malformed($"mismatch: sample has {s.Value.Count} values vs. {sampleTypes.Count} types");
+                    throw Malformed($"mismatch: sample has: {s.Value.Count} values vs. {sampleTypes.Count} types");
                 }
 
                 if (s.LocationId.Count > limits.MaxStackDepth)

@@ -69,6 +69,21 @@ namespace Pgo.Build.Tests.Unit
         }
 
         [TestMethod]
+        public void TextTableRowWhoseFirstFieldStartsWithHashIsNotTakenForMetadata()
+        {
+            var table = new TextTable("PGO-TEST V1").Row("# not metadata: really", "#second").Row("#x", "y");
+
+            string text = Utf8.GetString(table.ToBytes());
+
+            Assert.AreEqual("PGO-TEST V1\n\\# not metadata: really\t#second\n\\#x\ty\n", text);
+            var parsed = TextTable.Parse(text, "PGO-TEST V1");
+            Assert.AreEqual(0, parsed.Metadata.Count);
+            Assert.AreEqual(2, parsed.Rows.Count);
+            CollectionAssert.AreEqual(new[] { "# not metadata: really", "#second" }, parsed.Rows[0]);
+            CollectionAssert.AreEqual(new[] { "#x", "y" }, parsed.Rows[1]);
+        }
+
+        [TestMethod]
         public void TextTableParseSkipsBlankAndNonMetadataCommentLines()
         {
             var parsed = TextTable.Parse("F V1\n\n#note\n# k: v\nx\ty\n", "F V1");

@@ -422,8 +422,8 @@ namespace Pgo.Build.Tests.Unit
 
             var e = Fails(b.ToBytes());
 
-            StringAssert.StartsWith(e.Message, "malformed profile: mismatch: sample has");
-            Assert.AreEqual("malformed profile: mismatch: sample has 1 values vs. 2 types", e.Message);
+            StringAssert.StartsWith(e.Message, "malformed profile: mismatch: sample has:");
+            Assert.AreEqual("malformed profile: mismatch: sample has: 1 values vs. 2 types", e.Message);
         }
 
         [TestMethod]
