@@ -62,7 +62,8 @@ namespace Pgo.Build.Tests.EndToEnd
         {
             string path = Path_(relative);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.Copy(source, path, overwrite: true);
+            // Bytes, not File.Copy: CI's ../shared is read-only and File.Copy would carry that mode over.
+            File.WriteAllBytes(path, File.ReadAllBytes(source));
             return path;
         }
 
