@@ -6,38 +6,13 @@ namespace Pgo.Build.CallGraph
     /// A weighted call edge as Go's PGO names it: caller, callee and the call site as a line offset from the
     /// caller's start line. <see cref="Offset"/> is null in a method-level graph (no start lines in the profile).
     /// </summary>
-    public readonly struct CallEdge
+    public readonly record struct CallEdge(string Caller, string Callee, long? Offset, long Weight)
     {
-        public CallEdge(string caller, string callee, long? offset, long weight)
-        {
-            Caller = caller;
-            Callee = callee;
-            Offset = offset;
-            Weight = weight;
-        }
-
-        public string Caller { get; }
-        public string Callee { get; }
-        public long? Offset { get; }
-        public long Weight { get; }
-
         public override string ToString() => $"{Caller} +{(Offset.HasValue ? Offset.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : "?")} -> {Callee} ({Weight})";
     }
 
     /// <summary>Self (flat) and inclusive (cum) weight of one function over the whole profile.</summary>
-    public readonly struct FunctionWeight
-    {
-        public FunctionWeight(string name, long flat, long cum)
-        {
-            Name = name;
-            Flat = flat;
-            Cum = cum;
-        }
-
-        public string Name { get; }
-        public long Flat { get; }
-        public long Cum { get; }
-    }
+    public readonly record struct FunctionWeight(string Name, long Flat, long Cum);
 
     /// <summary>
     /// The preprocessed profile: Go's named edge map plus per-function weights. Pure data; this is what the

@@ -154,37 +154,8 @@ namespace Pgo.Build.CallGraph
             }
         }
 
-        private readonly struct NodeInfo : IEquatable<NodeInfo>
-        {
-            public NodeInfo(string name, ulong address, long startLine, long line)
-            {
-                Name = name;
-                Address = address;
-                StartLine = startLine;
-                Line = line;
-            }
-
-            public string Name { get; }
-            public ulong Address { get; }
-            public long StartLine { get; }
-            public long Line { get; }
-
-            public bool Equals(NodeInfo other) =>
-                Address == other.Address && StartLine == other.StartLine && Line == other.Line && string.Equals(Name, other.Name, StringComparison.Ordinal);
-
-            public override bool Equals(object? obj) => obj is NodeInfo o && Equals(o);
-
-            public override int GetHashCode()
-            {
-                unchecked
-                {
-                    int h = StringComparer.Ordinal.GetHashCode(Name);
-                    h = (h * 397) ^ Address.GetHashCode();
-                    h = (h * 397) ^ StartLine.GetHashCode();
-                    return (h * 397) ^ Line.GetHashCode();
-                }
-            }
-        }
+        /// <summary>Go's NodeInfo as its PGO code fills it: a node per distinct (name, address, start line, line).</summary>
+        private readonly record struct NodeInfo(string Name, ulong Address, long StartLine, long Line);
 
         /// <summary>Go's NodeMap: one node per distinct (name, address, start line, line), per location its nodes.</summary>
         private sealed class NodeTable
@@ -252,51 +223,8 @@ namespace Pgo.Build.CallGraph
             }
         }
 
-        private readonly struct NodePair : IEquatable<NodePair>
-        {
-            public NodePair(int from, int to)
-            {
-                From = from;
-                To = to;
-            }
+        private readonly record struct NodePair(int From, int To);
 
-            public int From { get; }
-            public int To { get; }
-
-            public bool Equals(NodePair other) => From == other.From && To == other.To;
-
-            public override bool Equals(object? obj) => obj is NodePair o && Equals(o);
-
-            public override int GetHashCode() => unchecked((From * 16777619) ^ To);
-        }
-
-        private readonly struct EdgeKey : IEquatable<EdgeKey>
-        {
-            public EdgeKey(string caller, string callee, long? offset)
-            {
-                Caller = caller;
-                Callee = callee;
-                Offset = offset;
-            }
-
-            public string Caller { get; }
-            public string Callee { get; }
-            public long? Offset { get; }
-
-            public bool Equals(EdgeKey other) =>
-                Offset == other.Offset && string.Equals(Caller, other.Caller, StringComparison.Ordinal) && string.Equals(Callee, other.Callee, StringComparison.Ordinal);
-
-            public override bool Equals(object? obj) => obj is EdgeKey o && Equals(o);
-
-            public override int GetHashCode()
-            {
-                unchecked
-                {
-                    int h = StringComparer.Ordinal.GetHashCode(Caller);
-                    h = (h * 397) ^ StringComparer.Ordinal.GetHashCode(Callee);
-                    return (h * 397) ^ Offset.GetHashCode();
-                }
-            }
-        }
+        private readonly record struct EdgeKey(string Caller, string Callee, long? Offset);
     }
 }

@@ -3,49 +3,16 @@ using System.Collections.Generic;
 namespace Pgo.Build.Profiles
 {
     /// <summary>A sample type of the profile, e.g. <c>samples/count</c> or <c>cpu/nanoseconds</c>.</summary>
-    public readonly struct SampleType
+    public readonly record struct SampleType(string Type, string Unit)
     {
-        public SampleType(string type, string unit)
-        {
-            Type = type;
-            Unit = unit;
-        }
-
-        public string Type { get; }
-        public string Unit { get; }
-
         public override string ToString() => Type + "/" + Unit;
     }
 
     /// <summary>A function record with its strings resolved.</summary>
-    public sealed class ProfileFunction
-    {
-        public ProfileFunction(string name, string systemName, string fileName, long startLine)
-        {
-            Name = name;
-            SystemName = systemName;
-            FileName = fileName;
-            StartLine = startLine;
-        }
-
-        public string Name { get; }
-        public string SystemName { get; }
-        public string FileName { get; }
-        public long StartLine { get; }
-    }
+    public sealed record ProfileFunction(string Name, string SystemName, string FileName, long StartLine);
 
     /// <summary>One frame of a location: a function and a source line (0 when unknown).</summary>
-    public readonly struct ProfileLine
-    {
-        public ProfileLine(ProfileFunction function, long line)
-        {
-            Function = function;
-            Line = line;
-        }
-
-        public ProfileFunction Function { get; }
-        public long Line { get; }
-    }
+    public readonly record struct ProfileLine(ProfileFunction Function, long Line);
 
     /// <summary>
     /// A program location. <see cref="Lines"/> follows pprof: index 0 is the innermost (inlined) frame,
