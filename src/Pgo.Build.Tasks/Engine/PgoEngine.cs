@@ -161,8 +161,9 @@ namespace Pgo.Build.Engine
                 {
                     cache.Store(sha, graph);
                 }
-                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                catch (Exception e) when ((e is IOException || e is UnauthorizedAccessException) && !cache.TryLoad(sha, out _))
                 {
+                    // (A parallel build of another project that stored the same entry first is not a failure.)
                     log.Warning(PgoCodes.CacheWriteFailed, $"could not write the PGO cache entry under '{cache.Directory}': {e.Message}. The build goes on; the next build decodes the profile again.", null);
                 }
             }
