@@ -41,6 +41,13 @@ namespace Pgo.Build.CallGraph
             }
 
             TotalWeight = total;
+            long flat = 0;
+            foreach (var f in functions)
+            {
+                flat += f.Flat;
+            }
+
+            TotalFlat = flat;
         }
 
         public static WeightedCallGraph Empty { get; } = new WeightedCallGraph("", 0, 0, true, new CallEdge[0], new FunctionWeight[0]);
@@ -68,6 +75,9 @@ namespace Pgo.Build.CallGraph
 
         /// <summary>Go's TotalWeight: the sum of edge weights (not of sample values).</summary>
         public long TotalWeight { get; }
+
+        /// <summary>Sum of the functions' flat weights: the total the hot-function CDF runs against.</summary>
+        public long TotalFlat { get; }
 
         /// <summary>Go's edge order.</summary>
         public static int CompareEdges(CallEdge a, CallEdge b)

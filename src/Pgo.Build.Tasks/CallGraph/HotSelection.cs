@@ -44,7 +44,6 @@ namespace Pgo.Build.CallGraph
         public static IReadOnlyList<FunctionWeight> HotFunctions(WeightedCallGraph graph, double thresholdPercent)
         {
             var weights = new List<long>(graph.Functions.Count);
-            long total = 0;
             foreach (var f in graph.Functions)
             {
                 if (f.Flat <= 0)
@@ -53,10 +52,9 @@ namespace Pgo.Build.CallGraph
                 }
 
                 weights.Add(f.Flat);
-                total += f.Flat;
             }
 
-            return Prefix(graph.Functions, CountHot(weights, total, thresholdPercent));
+            return Prefix(graph.Functions, CountHot(weights, graph.TotalFlat, thresholdPercent));
         }
 
         /// <summary>Go's <c>pgo.WeightInPercentage</c>, with the same floating-point operations.</summary>

@@ -47,20 +47,22 @@ namespace Pgo.Build.Engine
 
     public sealed class PgoResult
     {
-        internal PgoResult(string sha256, bool cacheHit, WeightedCallGraph graph, IReadOnlyList<CallEdge> hotCallSites,
-            IReadOnlyList<FunctionWeight> hotFunctions, IReadOnlyList<string> files, IReadOnlyList<string> changed, string summary)
+        internal PgoResult(StateFile state, bool cacheHit, WeightedCallGraph graph, IReadOnlyList<CallEdge> hotCallSites,
+            IReadOnlyList<FunctionWeight> hotFunctions, IReadOnlyList<string> files, IReadOnlyList<string> changed)
         {
-            ProfileSha256 = sha256;
+            State = state;
             CacheHit = cacheHit;
             Graph = graph;
             HotCallSites = hotCallSites;
             HotFunctions = hotFunctions;
             Files = files;
             ChangedFiles = changed;
-            Summary = summary;
         }
 
-        public string ProfileSha256 { get; }
+        /// <summary>What was written to the output directory's state file.</summary>
+        public StateFile State { get; }
+
+        public string ProfileSha256 => State.ProfileSha256;
         public bool CacheHit { get; }
         public WeightedCallGraph Graph { get; }
         public IReadOnlyList<CallEdge> HotCallSites { get; }
@@ -73,7 +75,7 @@ namespace Pgo.Build.Engine
         public IReadOnlyList<string> ChangedFiles { get; }
 
         /// <summary>The summary line without the cache status.</summary>
-        public string Summary { get; }
+        public string Summary => State.Summary;
 
         public string SummaryWithStatus => Summary + (CacheHit ? " (cache hit)" : " (cache miss: profile decoded)");
     }
@@ -118,7 +120,7 @@ namespace Pgo.Build.Engine
             }
 
             var result = Run(request, log, cancellation);
-            return new PgoOutcome(result, StateFile.TryRead(Path.Combine(request.OutputDirectory, HintFileNames.State))!);
+            return new PgoOutcome(result, result.State);
         }
 
         public static PgoResult Run(PgoRequest request, IPgoLog log, CancellationToken cancellation = default)
@@ -227,7 +229,6 @@ namespace Pgo.Build.Engine
             cancellation.ThrowIfCancellationRequested();
             var hotCalls = HotSelection.HotCallSites(graph, request.HotCallsiteThreshold);
             var hotFunctions = HotSelection.HotFunctions(graph, request.HotCallsiteThreshold);
-            long totalFlat = TotalFlat(graph);
             var provenance = new HintProvenance(sha, graph.SampleType, request.HotCallsiteThreshold);
             string summary = string.Format(
                 CultureInfo.InvariantCulture,
@@ -240,11 +241,12 @@ namespace Pgo.Build.Engine
                 hotFunctions.Count,
                 graph.HasStartLines ? "" : ", method-level (no start lines)");
 
+            var state = new StateFile(StateFile.StampFor(request.ProfilePath, request.SettingsKey), Path.GetFileName(request.ProfilePath), sha, summary);
             var outputs = new List<KeyValuePair<string, byte[]>>
             {
-                Output(request, HintFileNames.HotFunctions, HotFunctionsFile.Write(hotFunctions, totalFlat, provenance)),
+                Output(request, HintFileNames.HotFunctions, HotFunctionsFile.Write(hotFunctions, graph.TotalFlat, provenance)),
                 Output(request, HintFileNames.InlineHints, InlineHintsFile.Write(hotCalls, graph.TotalWeight, graph.HasStartLines, provenance)),
-                Output(request, HintFileNames.State, new StateFile(StateFile.StampFor(request.ProfilePath, request.SettingsKey), Path.GetFileName(request.ProfilePath), sha, summary).ToBytes()),
+                Output(request, HintFileNames.State, state.ToBytes()),
             };
 
             var files = new List<string>();
@@ -259,7 +261,7 @@ namespace Pgo.Build.Engine
                 }
             }
 
-            return new PgoResult(sha, hit, graph, hotCalls, hotFunctions, files, changed, summary);
+            return new PgoResult(state, hit, graph, hotCalls, hotFunctions, files, changed);
         }
 
         private static bool AllOutputsExist(string outputDirectory)
@@ -273,17 +275,6 @@ namespace Pgo.Build.Engine
             }
 
             return true;
-        }
-
-        private static long TotalFlat(WeightedCallGraph graph)
-        {
-            long total = 0;
-            foreach (var f in graph.Functions)
-            {
-                total += f.Flat;
-            }
-
-            return total;
         }
 
         private static KeyValuePair<string, byte[]> Output(PgoRequest request, string name, byte[] content) =>

@@ -151,8 +151,7 @@ namespace Pgo.Build.Tests.EndToEnd
 
             var result = s.Build(project, "-p:Pgo=nope/missing.pprof");
 
-            Assert.AreEqual(1, result.ExitCode, result.ToString());
-            StringAssert.Contains(result.Output, "error PGO001");
+            Scenario.AssertFailedWith(result, "PGO001");
             StringAssert.Contains(result.Output, s.Path_("nope/missing.pprof"));
         }
 
@@ -167,8 +166,7 @@ namespace Pgo.Build.Tests.EndToEnd
 
             var result = s.Build(project);
 
-            Assert.AreEqual(1, result.ExitCode, result.ToString());
-            StringAssert.Contains(result.Output, "error PGO002");
+            Scenario.AssertFailedWith(result, "PGO002");
             StringAssert.Contains(result.Output, "parsing profile:");
             Assert.AreEqual(0, Directory.GetFiles(s.PgoDirectory("app")).Length, "stale hint files survived a bad profile");
             Assert.AreEqual(1, Directory.GetFiles(Path.Combine(s.CacheDirectory, "graphs")).Length, "a bad profile created a cache entry");
@@ -183,8 +181,7 @@ namespace Pgo.Build.Tests.EndToEnd
 
             var result = s.Build(project);
 
-            Assert.AreEqual(1, result.ExitCode, result.ToString());
-            StringAssert.Contains(result.Output, "error PGO003");
+            Scenario.AssertFailedWith(result, "PGO003");
             StringAssert.Contains(result.Output, "alloc_objects/count");
         }
 
@@ -196,8 +193,7 @@ namespace Pgo.Build.Tests.EndToEnd
 
             var result = s.Build(project, "-p:Pgo=on");
 
-            Assert.AreEqual(1, result.ExitCode, result.ToString());
-            StringAssert.Contains(result.Output, "error PGO004");
+            Scenario.AssertFailedWith(result, "PGO004");
         }
 
         [TestMethod]

@@ -117,6 +117,13 @@ namespace Pgo.Build.Tests.EndToEnd
             }
         }
 
+        /// <summary>The build failed with exit code 1 and logged <paramref name="code"/> as an error.</summary>
+        public static void AssertFailedWith(CommandResult result, string code)
+        {
+            Assert.AreEqual(1, result.ExitCode, result.ToString());
+            StringAssert.Contains(result.Output, "error " + code, result.ToString());
+        }
+
         public string PgoDirectory(string projectDirectory) => Path_(Path.Combine(projectDirectory, "obj", "Debug", "net10.0", "pgo"));
 
         public string Assembly(string projectDirectory) =>
