@@ -209,6 +209,19 @@ namespace Pgo.Build.Engine
             return CallGraphBuilder.Build(profile, index, cancellation);
         }
 
+        /// <summary>The one-line summary a build logs (and <c>pgo top</c> prints) for a profile.</summary>
+        public static string Summarize(string profilePath, string sha256, WeightedCallGraph graph, int hotCallSites, int hotFunctions) =>
+            string.Format(
+                CultureInfo.InvariantCulture,
+                "PGO: {0} (sha256 {1}): {2:N0} samples, {3:N0} edges, {4:N0} hot call sites, {5:N0} hot functions{6}",
+                profilePath,
+                sha256.Substring(0, 8),
+                graph.SampleCount,
+                graph.Edges.Count,
+                hotCallSites,
+                hotFunctions,
+                graph.HasStartLines ? "" : ", method-level (no start lines)");
+
         private static PgoResult RunCore(PgoRequest request, IPgoLog log, CancellationToken cancellation)
         {
             var cache = new GraphCache(request.CacheDirectory);
@@ -230,16 +243,7 @@ namespace Pgo.Build.Engine
             var hotCalls = HotSelection.HotCallSites(graph, request.HotCallsiteThreshold);
             var hotFunctions = HotSelection.HotFunctions(graph, request.HotCallsiteThreshold);
             var provenance = new HintProvenance(sha, graph.SampleType, request.HotCallsiteThreshold);
-            string summary = string.Format(
-                CultureInfo.InvariantCulture,
-                "PGO: {0} (sha256 {1}): {2:N0} samples, {3:N0} edges, {4:N0} hot call sites, {5:N0} hot functions{6}",
-                request.ProfilePath,
-                sha.Substring(0, 8),
-                graph.SampleCount,
-                graph.Edges.Count,
-                hotCalls.Count,
-                hotFunctions.Count,
-                graph.HasStartLines ? "" : ", method-level (no start lines)");
+            string summary = Summarize(request.ProfilePath, sha, graph, hotCalls.Count, hotFunctions.Count);
 
             var state = new StateFile(StateFile.StampFor(request.ProfilePath, request.SettingsKey), Path.GetFileName(request.ProfilePath), sha, summary);
             var outputs = new List<KeyValuePair<string, byte[]>>

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 
 namespace Pgo.Build.Profiles
@@ -18,6 +19,11 @@ namespace Pgo.Build.Profiles
     /// A program location. <see cref="Lines"/> follows pprof: index 0 is the innermost (inlined) frame,
     /// the last one the function the code was compiled into.
     /// </summary>
+    /// <remarks>
+    /// pprof mappings are not kept: a location has no mapping id, and <see cref="ProfileEncoder"/> writes none, so
+    /// <see cref="Address"/> is the raw address the producer recorded (PGO identifies code by function and line).
+    /// Line columns and <c>is_folded</c> are not kept either.
+    /// </remarks>
     public sealed class ProfileLocation
     {
         public ProfileLocation(ulong id, ulong address, IReadOnlyList<ProfileLine> lines)
@@ -32,17 +38,32 @@ namespace Pgo.Build.Profiles
         public IReadOnlyList<ProfileLine> Lines { get; }
     }
 
-    /// <summary>A sample: its stack (leaf first, as in pprof) and one value per sample type.</summary>
+    /// <summary>
+    /// A sample label with its strings resolved: a string label has <see cref="Str"/> set, a numeric one
+    /// <see cref="Num"/> (and possibly <see cref="NumUnit"/>); unset strings are "".
+    /// </summary>
+    public readonly record struct ProfileLabel(string Key, string Str, long Num, string NumUnit)
+    {
+        public override string ToString() => !string.IsNullOrEmpty(Str) || (Num == 0 && string.IsNullOrEmpty(NumUnit))
+            ? Key + "=" + Str
+            : Key + "=" + Num.ToString(System.Globalization.CultureInfo.InvariantCulture) + (string.IsNullOrEmpty(NumUnit) ? "" : " " + NumUnit);
+    }
+
+    /// <summary>A sample: its stack (leaf first, as in pprof), one value per sample type and its labels.</summary>
     public sealed class ProfileSample
     {
-        public ProfileSample(IReadOnlyList<ProfileLocation> stack, long[] values)
+        public ProfileSample(IReadOnlyList<ProfileLocation> stack, long[] values, IReadOnlyList<ProfileLabel>? labels = null)
         {
             Stack = stack;
             Values = values;
+            Labels = labels ?? Array.Empty<ProfileLabel>();
         }
 
         public IReadOnlyList<ProfileLocation> Stack { get; }
         public long[] Values { get; }
+
+        /// <summary>The sample's labels in the order the profile lists them (empty when it has none).</summary>
+        public IReadOnlyList<ProfileLabel> Labels { get; }
     }
 
     /// <summary>
@@ -51,12 +72,24 @@ namespace Pgo.Build.Profiles
     /// </summary>
     public sealed class ProfileData
     {
-        public ProfileData(IReadOnlyList<SampleType> sampleTypes, IReadOnlyList<ProfileSample> samples, long durationNanos = 0, long period = 0)
+        public ProfileData(
+            IReadOnlyList<SampleType> sampleTypes,
+            IReadOnlyList<ProfileSample> samples,
+            long durationNanos = 0,
+            long period = 0,
+            SampleType? periodType = null,
+            long timeNanos = 0,
+            IReadOnlyList<string>? comments = null,
+            string? defaultSampleType = null)
         {
             SampleTypes = sampleTypes;
             Samples = samples;
             DurationNanos = durationNanos;
             Period = period;
+            PeriodType = periodType;
+            TimeNanos = timeNanos;
+            Comments = comments ?? Array.Empty<string>();
+            DefaultSampleType = defaultSampleType ?? "";
         }
 
         public static ProfileData Empty { get; } = new ProfileData(new SampleType[0], new ProfileSample[0]);
@@ -65,5 +98,17 @@ namespace Pgo.Build.Profiles
         public IReadOnlyList<ProfileSample> Samples { get; }
         public long DurationNanos { get; }
         public long Period { get; }
+
+        /// <summary>The kind of event <see cref="Period"/> counts, e.g. <c>cpu/nanoseconds</c>; null when the profile has none.</summary>
+        public SampleType? PeriodType { get; }
+
+        /// <summary>When the profile was collected, in nanoseconds since the Unix epoch (0 when unknown).</summary>
+        public long TimeNanos { get; }
+
+        /// <summary>Free-form comments (pprof's <c>comment</c> field).</summary>
+        public IReadOnlyList<string> Comments { get; }
+
+        /// <summary>The sample type (its <see cref="SampleType.Type"/>) a viewer shows by default; "" when unset.</summary>
+        public string DefaultSampleType { get; }
     }
 }

@@ -139,6 +139,10 @@ namespace Pgo.Build.Profiles
                 return strings[(int)index];
             }
 
+            // The fields added after the first version resolve index 0 to "" even when the string table is empty,
+            // so a profile the decoder used to accept still decodes.
+            string OptStr(long index) => index == 0 ? "" : Str(index);
+
             var sampleTypes = new List<SampleType>(p.SampleType.Count);
             foreach (var st in p.SampleType)
             {
@@ -240,10 +244,36 @@ namespace Pgo.Build.Profiles
 
                 var values = new long[s.Value.Count];
                 s.Value.CopyTo(values, 0);
-                samples.Add(new ProfileSample(stack, values));
+                ProfileLabel[]? labels = null;
+                if (s.Label.Count != 0)
+                {
+                    labels = new ProfileLabel[s.Label.Count];
+                    for (int i = 0; i < labels.Length; i++)
+                    {
+                        var label = s.Label[i];
+                        labels[i] = new ProfileLabel(OptStr(label.Key), OptStr(label.Str), label.Num, OptStr(label.NumUnit));
+                    }
+                }
+
+                samples.Add(new ProfileSample(stack, values, labels));
             }
 
-            return new ProfileData(sampleTypes, samples, p.DurationNanos, p.Period);
+            SampleType? periodType = p.PeriodType == null ? null : new SampleType(OptStr(p.PeriodType.Type), OptStr(p.PeriodType.Unit));
+            var comments = new string[p.Comment.Count];
+            for (int i = 0; i < comments.Length; i++)
+            {
+                comments[i] = OptStr(p.Comment[i]);
+            }
+
+            return new ProfileData(
+                sampleTypes,
+                samples,
+                p.DurationNanos,
+                p.Period,
+                periodType,
+                p.TimeNanos,
+                comments,
+                OptStr(p.DefaultSampleType));
         }
 
         /// <summary>

@@ -57,6 +57,10 @@ namespace Pgo.Build.Tests.EndToEnd
     public static class EndToEndAssembly
     {
         [AssemblyCleanup]
-        public static void Cleanup() => PackageFeed.Cleanup();
+        public static void Cleanup()
+        {
+            PackageFeed.Cleanup();
+            Tool.RecordedFixture.Cleanup();
+        }
     }
 }

@@ -1,0 +1,254 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Reflection.Metadata;
+using System.Reflection.Metadata.Ecma335;
+using System.Reflection.PortableExecutable;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Pgo.Build.Metadata
+{
+    /// <summary>
+    /// Reads one managed assembly and its portable PDB (embedded, or found through the debug directory or
+    /// beside the assembly) and answers method questions by MethodDef token. Methods are built lazily and cached.
+    /// </summary>
+    public sealed class AssemblySymbols : IDisposable
+    {
+        private readonly PEReader _pe;
+        private readonly MetadataReaderProvider? _pdbProvider;
+        private readonly MetadataReader _pdb;
+        private readonly Dictionary<int, MethodSymbol?> _methods = new Dictionary<int, MethodSymbol?>();
+
+        private AssemblySymbols(string path, PEReader pe, MetadataReader reader, MetadataReaderProvider? pdbProvider, string? pdbPath)
+        {
+            Path = path;
+            _pe = pe;
+            Reader = reader;
+            _pdbProvider = pdbProvider;
+            _pdb = pdbProvider?.GetMetadataReader() ?? null!;
+            PdbPath = pdbPath;
+            AssemblyName = reader.IsAssembly
+                ? reader.GetString(reader.GetAssemblyDefinition().Name)
+                : System.IO.Path.GetFileNameWithoutExtension(path);
+        }
+
+        public string Path { get; }
+
+        public string AssemblyName { get; }
+
+        /// <summary>The PDB used, or null when the assembly has none (names only, no lines).</summary>
+        public string? PdbPath { get; }
+
+        public bool HasPdb => _pdbProvider != null;
+
+        public MetadataReader Reader { get; }
+
+        /// <summary>Opens <paramref name="path"/>; null when it is not a managed assembly or cannot be read.</summary>
+        public static AssemblySymbols? TryOpen(string path)
+        {
+            FileStream? stream = null;
+            PEReader? pe = null;
+            try
+            {
+                stream = File.OpenRead(path);
+                pe = new PEReader(stream);
+                if (!pe.HasMetadata)
+                {
+                    pe.Dispose();
+                    return null;
+                }
+
+                var reader = pe.GetMetadataReader();
+                MetadataReaderProvider? pdb = null;
+                string? pdbPath = null;
+                try
+                {
+                    pe.TryOpenAssociatedPortablePdb(path, OpenIfExists, out pdb, out pdbPath);
+                }
+                catch (BadImageFormatException)
+                {
+                    pdb = null;
+                }
+
+                return new AssemblySymbols(path, pe, reader, pdb, pdb == null ? null : pdbPath ?? path);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is BadImageFormatException || e is InvalidOperationException)
+            {
+                pe?.Dispose();
+                stream?.Dispose();
+                return null;
+            }
+        }
+
+        /// <summary>The method with MethodDef token <paramref name="token"/>, or null when there is none.</summary>
+        public MethodSymbol? GetMethod(int token)
+        {
+            if (!_methods.TryGetValue(token, out var symbol))
+            {
+                symbol = Build(token);
+                _methods.Add(token, symbol);
+            }
+
+            return symbol;
+        }
+
+        /// <summary>Every method definition, in token order.</summary>
+        public IEnumerable<MethodSymbol> Methods()
+        {
+            foreach (var handle in Reader.MethodDefinitions)
+            {
+                var symbol = GetMethod(MetadataTokens.GetToken(handle));
+                if (symbol != null)
+                {
+                    yield return symbol;
+                }
+            }
+        }
+
+        /// <summary>The IL body of a method, or an empty array.</summary>
+        public byte[] GetIl(int token)
+        {
+            var method = Reader.GetMethodDefinition((MethodDefinitionHandle)MetadataTokens.EntityHandle(token));
+            if (method.RelativeVirtualAddress == 0)
+            {
+                return new byte[0];
+            }
+
+            return _pe.GetMethodBody(method.RelativeVirtualAddress).GetILBytes() ?? new byte[0];
+        }
+
+        public void Dispose()
+        {
+            _pdbProvider?.Dispose();
+            _pe.Dispose();
+        }
+
+        private MethodSymbol? Build(int token)
+        {
+            if ((token >> 24) != 0x06 || (token & 0xffffff) == 0 || (token & 0xffffff) > Reader.MethodDefinitions.Count)
+            {
+                return null;
+            }
+
+            var handle = (MethodDefinitionHandle)MetadataTokens.EntityHandle(token);
+            var method = Reader.GetMethodDefinition(handle);
+            string name = MetadataNames.MethodReadableName(Reader, handle);
+            string systemName;
+            int parameterCount;
+            try
+            {
+                var signature = method.DecodeSignature(SignatureText.Instance, null);
+                parameterCount = signature.ParameterTypes.Length;
+                systemName = MetadataNames.MethodSystemName(Reader, handle, AssemblyName);
+            }
+            catch (BadImageFormatException)
+            {
+                return null;
+            }
+
+            int ilSize = 0;
+            long ilHash = 0;
+            if (method.RelativeVirtualAddress != 0)
+            {
+                var body = _pe.GetMethodBody(method.RelativeVirtualAddress);
+                var il = body.GetILBytes() ?? new byte[0];
+                ilSize = il.Length;
+                ilHash = IlFingerprint.Compute(Reader, body, il);
+            }
+
+            string fileName = "";
+            var offsets = new List<int>();
+            var lines = new List<int>();
+            if (_pdbProvider != null)
+            {
+                var debug = _pdb.GetMethodDebugInformation(handle);
+                foreach (var sp in debug.GetSequencePoints())
+                {
+                    if (sp.IsHidden)
+                    {
+                        continue;
+                    }
+
+                    if (offsets.Count == 0)
+                    {
+                        fileName = _pdb.GetString(_pdb.GetDocument(sp.Document).Name);
+                    }
+
+                    offsets.Add(sp.Offset);
+                    lines.Add(sp.StartLine);
+                }
+            }
+
+            return new MethodSymbol(token, name, systemName, MetadataNames.TypeFullName(Reader, method.GetDeclaringType()),
+                Reader.GetString(method.Name), parameterCount, ilSize, ilHash, fileName, offsets.ToArray(), lines.ToArray());
+        }
+
+        private static Stream? OpenIfExists(string path) => File.Exists(path) ? File.OpenRead(path) : null;
+    }
+
+    /// <summary>
+    /// A 63-bit fingerprint of a method body that does not depend on metadata tokens: opcodes, immediate
+    /// operands, the names and signatures that token operands refer to, the locals and the exception regions.
+    /// Adding or removing other methods renumbers tokens but leaves this value unchanged.
+    /// </summary>
+    public static class IlFingerprint
+    {
+        public static long Compute(MetadataReader reader, MethodBodyBlock body, byte[] il)
+        {
+            var text = new StringBuilder();
+            text.Append("maxstack ").Append(body.MaxStack).Append(" init ").Append(body.LocalVariablesInitialized).Append('\n');
+            if (!body.LocalSignature.IsNil)
+            {
+                try
+                {
+                    var locals = reader.GetStandaloneSignature(body.LocalSignature).DecodeLocalSignature(SignatureText.Instance, null);
+                    text.Append("locals ").Append(string.Join(",", locals)).Append('\n');
+                }
+                catch (BadImageFormatException)
+                {
+                    text.Append("locals ?\n");
+                }
+            }
+
+            foreach (var region in body.ExceptionRegions)
+            {
+                text.Append("eh ").Append(region.Kind).Append(' ').Append(region.TryOffset).Append(' ').Append(region.TryLength)
+                    .Append(' ').Append(region.HandlerOffset).Append(' ').Append(region.HandlerLength).Append(' ')
+                    .Append(region.FilterOffset).Append(' ').Append(region.CatchType.IsNil ? "" : TokenText.Of(reader, region.CatchType)).Append('\n');
+            }
+
+            try
+            {
+                foreach (var ins in IlReader.Read(il))
+                {
+                    text.Append(ins.OpCode.Value);
+                    if (ins.HasToken)
+                    {
+                        text.Append(' ').Append(TokenText.Of(reader, MetadataTokens.Handle(ins.Token)));
+                    }
+                    else if (ins.OpCode.OperandType != System.Reflection.Emit.OperandType.InlineNone)
+                    {
+                        text.Append(' ').Append(ins.Operand);
+                    }
+
+                    text.Append('\n');
+                }
+            }
+            catch (BadImageFormatException)
+            {
+                text.Append("raw ").Append(Convert.ToBase64String(il));
+            }
+
+            using var sha = SHA256.Create();
+            byte[] hash = sha.ComputeHash(Encoding.UTF8.GetBytes(text.ToString()));
+            long value = 0;
+            for (int i = 0; i < 8; i++)
+            {
+                value = (value << 8) | hash[i];
+            }
+
+            return value & long.MaxValue;
+        }
+    }
+}

@@ -1,0 +1,148 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using Pgo.Build;
+using Pgo.Build.Caching;
+using Pgo.Build.CallGraph;
+using Pgo.Build.Engine;
+using Pgo.Build.Profiles;
+using Pgo.Tool.Cli;
+
+namespace Pgo.Tool.Commands
+{
+    internal sealed class TopCommand : ICommand
+    {
+        public string Name => "top";
+
+        public string Summary => "show the hottest functions and the hot call sites a build would use";
+
+        public string Help =>
+@"Usage: pgo top <profile> [-n 20] [--threshold 99] [--no-cache]
+
+Prints the build's summary line for <profile> (the same numbers 'dotnet build' logs), the hottest
+functions by flat weight (with cumulative weight) and the hot call sites chosen by the build's CDF
+rule: the heaviest edges whose cumulative share first exceeds --threshold percent.
+
+Options:
+  -n, --count <n>         rows per table (default 20; 0 = all)
+      --threshold <pct>   hot call site threshold, like -p:PgoHotCallsiteThreshold (default 99)
+      --no-cache          decode the profile even when the build cache has its graph
+  -h, --help              this help
+";
+
+        public IReadOnlyDictionary<string, string> ValueOptions { get; } = new Dictionary<string, string>
+        {
+            ["-n"] = "count", ["--count"] = "count",
+            ["--threshold"] = "threshold",
+        };
+
+        public IReadOnlyDictionary<string, string> FlagOptions { get; } = new Dictionary<string, string>
+        {
+            ["--no-cache"] = "no-cache",
+        };
+
+        public int Run(Arguments args, TextWriter stdout, TextWriter stderr)
+        {
+            if (args.Positionals.Count != 1)
+            {
+                throw ToolException.Usage("give exactly one profile");
+            }
+
+            string path = args.Positionals[0];
+            int count = 20;
+            string? countText = args.Value("count");
+            if (countText != null && (!int.TryParse(countText, NumberStyles.None, CultureInfo.InvariantCulture, out count)))
+            {
+                throw ToolException.Usage($"invalid count '{countText}'");
+            }
+
+            double threshold = HotSelection.DefaultThreshold;
+            string? thresholdText = args.Value("threshold");
+            if (thresholdText != null && !HotSelection.TryParseThreshold(thresholdText, out threshold))
+            {
+                throw ToolException.Usage($"invalid threshold '{thresholdText}': a number from 0 to 100");
+            }
+
+            var cache = args.Flag("no-cache") ? null : new GraphCache(GraphCache.DefaultDirectory());
+            WeightedCallGraph graph;
+            string sha;
+            try
+            {
+                (graph, sha, _) = PgoEngine.Preprocess(path, cache, new StderrLog(stderr), ProfileLimits.Default, default);
+            }
+            catch (PgoException e)
+            {
+                throw new ToolException($"{e.Code}: {e.Message}", ExitCodes.Failure, e);
+            }
+
+            TopReport.Write(stdout, path, sha, graph, threshold, count);
+            return ExitCodes.Success;
+        }
+
+        private sealed class StderrLog : IPgoLog
+        {
+            private readonly TextWriter _stderr;
+
+            public StderrLog(TextWriter stderr)
+            {
+                _stderr = stderr;
+            }
+
+            public void Message(string text)
+            {
+            }
+
+            public void Warning(string code, string text, string? file) => _stderr.WriteLine($"pgo: warning {code}: {text}");
+        }
+    }
+
+    /// <summary>The text <c>pgo top</c> prints: stable, sorted, invariant culture (golden-tested).</summary>
+    internal static class TopReport
+    {
+        public static void Write(TextWriter w, string path, string sha, WeightedCallGraph graph, double threshold, int count)
+        {
+            var hotCalls = HotSelection.HotCallSites(graph, threshold);
+            var hotFunctions = HotSelection.HotFunctions(graph, threshold);
+            w.WriteLine(PgoEngine.Summarize(path, sha, graph, hotCalls.Count, hotFunctions.Count));
+            w.WriteLine(string.Format(CultureInfo.InvariantCulture, "Sample type: {0}; total flat weight {1:N0}; total edge weight {2:N0}; threshold {3}%",
+                graph.SampleType, graph.TotalFlat, graph.TotalWeight, threshold));
+            w.WriteLine();
+            int rows = Rows(graph.Functions.Count, count);
+            w.WriteLine($"Hottest functions ({rows} of {graph.Functions.Count:N0}, by flat weight):");
+            w.WriteLine("        flat  flat%   sum%         cum   cum%  hot  function");
+            long sum = 0;
+            var hot = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var f in hotFunctions)
+            {
+                hot.Add(f.Name);
+            }
+
+            for (int i = 0; i < rows; i++)
+            {
+                var f = graph.Functions[i];
+                sum += f.Flat;
+                w.WriteLine(string.Format(CultureInfo.InvariantCulture, "{0,12:N0} {1,6} {2,6} {3,11:N0} {4,6}  {5,-3}  {6}",
+                    f.Flat, Percent(f.Flat, graph.TotalFlat), Percent(sum, graph.TotalFlat), f.Cum, Percent(f.Cum, graph.TotalFlat), hot.Contains(f.Name) ? "*" : "", f.Name));
+            }
+
+            w.WriteLine();
+            rows = Rows(hotCalls.Count, count);
+            w.WriteLine($"Hot call sites ({rows} of {hotCalls.Count:N0} hot, {graph.Edges.Count:N0} edges; caller +line offset from its start line -> callee):");
+            w.WriteLine("      weight weight%   cum%  call site");
+            long cum = 0;
+            for (int i = 0; i < rows; i++)
+            {
+                var e = hotCalls[i];
+                cum += e.Weight;
+                w.WriteLine(string.Format(CultureInfo.InvariantCulture, "{0,12:N0} {1,6} {2,6}  {3}",
+                    e.Weight, Percent(e.Weight, graph.TotalWeight), Percent(cum, graph.TotalWeight), e.ToString().Substring(0, e.ToString().LastIndexOf(" (", StringComparison.Ordinal))));
+            }
+        }
+
+        private static int Rows(int available, int count) => count <= 0 ? available : Math.Min(available, count);
+
+        private static string Percent(long value, long total) =>
+            total == 0 ? "-" : (100.0 * value / total).ToString("0.00", CultureInfo.InvariantCulture) + "%";
+    }
+}

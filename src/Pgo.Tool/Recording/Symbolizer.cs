@@ -1,0 +1,101 @@
+using System;
+using System.Collections.Generic;
+using Pgo.Build.Metadata;
+using Pgo.Build.Profiles;
+
+namespace Pgo.Tool.Recording
+{
+    /// <summary>
+    /// Turns code addresses and (module, token, IL offset) triples into pprof functions and lines, through each
+    /// module's metadata and portable PDB. Functions are shared, so equal methods are one pprof function.
+    /// </summary>
+    internal sealed class Symbolizer : IDisposable
+    {
+        private readonly TraceContents _trace;
+        private readonly Dictionary<string, AssemblySymbols?> _assemblies = new Dictionary<string, AssemblySymbols?>(StringComparer.Ordinal);
+        private readonly Dictionary<(ulong, int), (ProfileFunction Function, MethodSymbol? Symbol)> _functions = new Dictionary<(ulong, int), (ProfileFunction, MethodSymbol?)>();
+        private readonly Dictionary<string, ProfileFunction> _named = new Dictionary<string, ProfileFunction>(StringComparer.Ordinal);
+
+        public Symbolizer(TraceContents trace)
+        {
+            _trace = trace;
+        }
+
+        public int UnresolvedFrames { get; private set; }
+
+        /// <summary>The frame at a stack address; <paramref name="isLeaf"/> false means a return address (step back one byte).</summary>
+        public ProfileLine? Frame(ulong address, bool isLeaf)
+        {
+            ulong lookup = isLeaf ? address : address - 1;
+            var code = _trace.Find(lookup);
+            if (code == null)
+            {
+                UnresolvedFrames++;
+                return null;
+            }
+
+            var (function, symbol) = Function(code.Method);
+            int? il = code.IlOffsetAt((uint)(lookup - code.Start));
+            long line = symbol != null && il.HasValue ? symbol.LineAt(il.Value) : 0;
+            return new ProfileLine(function, line);
+        }
+
+        /// <summary>The pprof function of a method, and its metadata when the module could be read.</summary>
+        public (ProfileFunction Function, MethodSymbol? Symbol) Function(JittedMethod method)
+        {
+            var key = (method.ModuleId, method.Token);
+            if (_functions.TryGetValue(key, out var known))
+            {
+                return known;
+            }
+
+            MethodSymbol? symbol = null;
+            if (method.Token != 0 && _trace.Modules.TryGetValue(method.ModuleId, out var path))
+            {
+                symbol = Assembly(path)?.GetMethod(method.Token);
+            }
+
+            ProfileFunction function = symbol != null
+                ? new ProfileFunction(symbol.Name, symbol.SystemName, symbol.FileName, symbol.StartLine)
+                : new ProfileFunction(method.RuntimeName, method.RuntimeName + " " + method.Signature, "", 0);
+            function = Intern(function);
+            var result = (function, symbol);
+            _functions.Add(key, result);
+            return result;
+        }
+
+        /// <summary>A function that stands for a name only (a receiver type, a delegate target).</summary>
+        public ProfileFunction Named(string name, string systemName) => Intern(new ProfileFunction(name, systemName, "", 0));
+
+        public AssemblySymbols? Assembly(string path)
+        {
+            if (!_assemblies.TryGetValue(path, out var symbols))
+            {
+                symbols = AssemblySymbols.TryOpen(path);
+                _assemblies.Add(path, symbols);
+            }
+
+            return symbols;
+        }
+
+        public void Dispose()
+        {
+            foreach (var a in _assemblies.Values)
+            {
+                a?.Dispose();
+            }
+        }
+
+        private ProfileFunction Intern(ProfileFunction function)
+        {
+            string key = function.SystemName + "\n" + function.Name + "\n" + function.FileName + "\n" + function.StartLine;
+            if (!_named.TryGetValue(key, out var existing))
+            {
+                _named.Add(key, function);
+                existing = function;
+            }
+
+            return existing;
+        }
+    }
+}

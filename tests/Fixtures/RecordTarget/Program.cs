@@ -1,0 +1,67 @@
+using System;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+
+namespace RecordTarget
+{
+    public abstract class Shape
+    {
+        public abstract double Area();
+    }
+
+    public sealed class Square : Shape
+    {
+        public double Side;
+
+        public override double Area() => Side * Side;
+    }
+
+    public sealed class Circle : Shape
+    {
+        public double Radius;
+
+        public override double Area() => 3.14159 * Radius * Radius;
+    }
+
+    public static class Program
+    {
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public static double Sum(Shape[] shapes)
+        {
+            double total = 0; // MARK sum-start
+            for (int i = 0; i < shapes.Length; i++)
+            {
+                total += shapes[i].Area(); // MARK virtual-call
+            }
+
+            return total;
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public static double Run(Shape[] shapes, int milliseconds)
+        {
+            double total = 0;
+            var watch = Stopwatch.StartNew();
+            while (watch.ElapsedMilliseconds < milliseconds)
+            {
+                total += Sum(shapes); // MARK call-sum
+            }
+
+            return total;
+        }
+
+        public static int Main(string[] args)
+        {
+            int milliseconds = args.Length > 0 ? int.Parse(args[0]) : 1500;
+            var shapes = new Shape[1000];
+            for (int i = 0; i < shapes.Length; i++)
+            {
+                // Nine squares for every circle: a skewed receiver-type histogram at the virtual call.
+                shapes[i] = i % 10 == 0 ? new Circle { Radius = i } : new Square { Side = i };
+            }
+
+            Console.WriteLine(Run(shapes, milliseconds) > 0 ? "ok" : "zero");
+            return 0;
+        }
+    }
+}

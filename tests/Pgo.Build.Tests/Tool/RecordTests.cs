@@ -1,0 +1,176 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Reflection.Metadata;
+using System.Reflection.Metadata.Ecma335;
+using System.Reflection.PortableExecutable;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Pgo.Build.CallGraph;
+using Pgo.Build.Profiles;
+using Pgo.Build.RuntimePgo;
+
+namespace Pgo.Build.Tests.Tool
+{
+    /// <summary>'pgo record' on a real program: what Go's toolchain and our builds need is in the profile.</summary>
+    [TestClass]
+    public sealed class RecordTests
+    {
+        private static RecordedFixture.Recording Recording()
+        {
+            var r = RecordedFixture.Get();
+            Assert.AreEqual(0, r.ExitCode, r.Stderr);
+            return r;
+        }
+
+        [TestMethod]
+        public void Profile_has_cpu_sample_types_period_and_duration()
+        {
+            var p = Recording().Profile;
+            CollectionAssert.AreEqual(
+                new[] { "samples/count", "cpu/nanoseconds", "calls/count", "blocks/count" },
+                p.SampleTypes.Select(t => t.ToString()).ToArray());
+            Assert.AreEqual(new SampleType("cpu", "nanoseconds"), p.PeriodType);
+            Assert.AreEqual(1_000_000, p.Period);
+            Assert.IsTrue(p.DurationNanos > 1_000_000_000, "duration " + p.DurationNanos);
+            Assert.AreEqual("cpu", p.DefaultSampleType);
+            long samples = p.Samples.Sum(s => s.Values[0]);
+            long cpu = p.Samples.Sum(s => s.Values[1]);
+            Assert.IsTrue(samples > 500, "only " + samples + " CPU samples in a 1.5 s busy run");
+            Assert.AreEqual(samples * p.Period, cpu);
+        }
+
+        [TestMethod]
+        public void Functions_carry_names_system_names_files_and_pdb_start_lines()
+        {
+            var r = Recording();
+            var sum = Function(r.Profile, "RecordTarget.Program.Sum");
+            Assert.AreEqual("RecordTarget!RecordTarget.Program::Sum(RecordTarget.Shape[])", sum.SystemName);
+            Assert.AreEqual(r.SourceFile, sum.FileName);
+            Assert.AreEqual(r.Line("sum-start"), sum.StartLine);
+            Assert.AreEqual(PdbStartLine(r.Assembly, "Sum"), sum.StartLine);
+            var run = Function(r.Profile, "RecordTarget.Program.Run");
+            Assert.AreEqual(PdbStartLine(r.Assembly, "Run"), run.StartLine);
+        }
+
+        [TestMethod]
+        public void Hot_method_is_sampled_with_its_callers_call_line()
+        {
+            var r = Recording();
+            int callLine = r.Line("call-sum");
+            long atCallLine = r.Profile.Samples
+                .Where(s => s.Values[0] > 0)
+                .Sum(s =>
+                {
+                    for (int i = 0; i + 1 < s.Stack.Count; i++)
+                    {
+                        var callee = s.Stack[i].Lines[0];
+                        var caller = s.Stack[i + 1].Lines[0];
+                        if (callee.Function.Name == "RecordTarget.Program.Sum" && caller.Function.Name == "RecordTarget.Program.Run")
+                        {
+                            Assert.AreEqual(callLine, caller.Line, "Run's frame is a return address and must map to the call's line");
+                            return s.Values[0];
+                        }
+                    }
+
+                    return 0;
+                });
+            // EventPipe samples at GC safe points: time in Sum is partly seen at its return into Run (safepoint bias, docs/tool.md).
+            Assert.IsTrue(atCallLine > 50, "Sum called from Run in only " + atCallLine + " samples");
+
+            // Go's graph sees the same edge at offset call line - Run's start line.
+            var graph = CallGraphBuilder.Build(r.Profile, 0);
+            var edge = graph.Edges.Single(e => e.Caller == "RecordTarget.Program.Run" && e.Callee == "RecordTarget.Program.Sum");
+            Assert.AreEqual(callLine - PdbStartLine(r.Assembly, "Run"), edge.Offset);
+        }
+
+        [TestMethod]
+        public void Runtime_pgo_data_holds_the_receiver_type_histogram_of_the_virtual_call()
+        {
+            var r = Recording();
+            int ilOffset = CallvirtOffset(r.Assembly, "Sum");
+            var entries = r.Profile.Samples
+                .Where(s => s.Values[2] > 0 && Num(s, EmbeddedPgo.KindLabel) == InstrumentationKind.HandleHistogramTypes)
+                .Where(s => s.Stack.Count == 2 && s.Stack[1].Lines[0].Function.Name == "RecordTarget.Program.Sum")
+                .ToList();
+            Assert.IsTrue(entries.Count >= 1, "no type histogram for Sum");
+            foreach (var e in entries)
+            {
+                Assert.AreEqual(ilOffset, Num(e, EmbeddedPgo.IlOffsetLabel), "the histogram sits at the callvirt");
+                Assert.AreEqual(r.Line("virtual-call"), e.Stack[1].Lines[0].Line);
+                Assert.AreEqual(0, e.Values[0], "embedded data must be invisible to Go (0 samples)");
+                Assert.AreEqual(0, e.Values[1]);
+            }
+
+            long square = entries.Where(e => Str(e, EmbeddedPgo.TypeLabel).StartsWith("RecordTarget.Square, RecordTarget,", StringComparison.Ordinal)).Sum(e => e.Values[2]);
+            long circle = entries.Where(e => Str(e, EmbeddedPgo.TypeLabel).StartsWith("RecordTarget.Circle, RecordTarget,", StringComparison.Ordinal)).Sum(e => e.Values[2]);
+            Assert.IsTrue(square > circle, $"Square {square} should dominate Circle {circle} (9:1 in the program)");
+            Assert.AreEqual("RecordTarget.Square", entries.OrderByDescending(e => e.Values[2]).First().Stack[0].Lines[0].Function.Name);
+
+            var method = entries[0];
+            using var pe = new PEReader(File.OpenRead(r.Assembly));
+            Assert.AreEqual(IlBody(pe, "Sum").Length, Num(method, EmbeddedPgo.IlSizeLabel));
+            Assert.AreNotEqual(0, Num(method, EmbeddedPgo.IlHashLabel));
+        }
+
+        [TestMethod]
+        public void Runtime_pgo_data_holds_block_or_edge_counts_for_the_hot_loop()
+        {
+            var r = Recording();
+            long counts = r.Profile.Samples
+                .Where(s => s.Stack.Count == 1 && s.Stack[0].Lines[0].Function.Name == "RecordTarget.Program.Sum")
+                .Where(s => Num(s, EmbeddedPgo.KindLabel) is InstrumentationKind.EdgeIntCount or InstrumentationKind.BasicBlockIntCount)
+                .Sum(s => s.Values[3]);
+            Assert.IsTrue(counts > 1000, "Sum's loop ran millions of times but its counts sum to " + counts);
+        }
+
+        [TestMethod]
+        public void Profile_is_gzip_and_stderr_reports_progress()
+        {
+            var r = Recording();
+            var bytes = File.ReadAllBytes(r.ProfilePath);
+            Assert.AreEqual(ProfileCompression.Gzip, ProfileDecoder.Sniff(bytes));
+            StringAssert.Contains(r.Stderr, "pgo: recording dotnet");
+            StringAssert.Contains(r.Stderr, "pgo: wrote " + r.ProfilePath);
+        }
+
+        private static ProfileFunction Function(ProfileData p, string name)
+        {
+            var found = p.Samples.SelectMany(s => s.Stack).SelectMany(l => l.Lines).Select(l => l.Function).Where(f => f.Name == name).Distinct().ToList();
+            Assert.AreEqual(1, found.Count, "functions named " + name);
+            return found[0];
+        }
+
+        private static long Num(ProfileSample s, string key) => s.Labels.Where(l => l.Key == key).Select(l => l.Num).DefaultIfEmpty(-1).First();
+
+        private static string Str(ProfileSample s, string key) => s.Labels.Where(l => l.Key == key).Select(l => l.Str).DefaultIfEmpty("").First();
+
+        /// <summary>First non-hidden sequence point of a method, read with System.Reflection.Metadata directly.</summary>
+        private static int PdbStartLine(string assembly, string method)
+        {
+            using var pe = new PEReader(File.OpenRead(assembly));
+            var md = pe.GetMetadataReader();
+            var handle = md.MethodDefinitions.Single(h => md.GetString(md.GetMethodDefinition(h).Name) == method);
+            using var pdb = MetadataReaderProvider.FromPortablePdbStream(File.OpenRead(Path.ChangeExtension(assembly, ".pdb")));
+            var points = pdb.GetMetadataReader().GetMethodDebugInformation(handle).GetSequencePoints();
+            return points.First(p => !p.IsHidden).StartLine;
+        }
+
+        private static byte[] IlBody(PEReader pe, string method)
+        {
+            var md = pe.GetMetadataReader();
+            var def = md.GetMethodDefinition(md.MethodDefinitions.Single(h => md.GetString(md.GetMethodDefinition(h).Name) == method));
+            return pe.GetMethodBody(def.RelativeVirtualAddress).GetILBytes()!;
+        }
+
+        /// <summary>IL offset of the only callvirt (0x6F) in a method whose body has no other 0x6F byte before it.</summary>
+        private static int CallvirtOffset(string assembly, string method)
+        {
+            using var pe = new PEReader(File.OpenRead(assembly));
+            var il = IlBody(pe, method);
+            var offsets = Pgo.Build.Metadata.IlReader.Read(il).Where(i => i.OpCode.Value == 0x6F).Select(i => i.Offset).ToList();
+            Assert.AreEqual(1, offsets.Count);
+            return offsets[0];
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Pgo.Build.Profiles;
+using Pgo.Build.Tests.EndToEnd;
+
+namespace Pgo.Build.Tests.Tool
+{
+    /// <summary>
+    /// tests/Fixtures/RecordTarget built once in a temp root and recorded once with 'pgo record' (in process),
+    /// shared by the tests that assert on the recorded profile.
+    /// </summary>
+    internal static class RecordedFixture
+    {
+        private static readonly Lazy<Recording> Lazy = new Lazy<Recording>(Create);
+
+        public static Recording Get() => Lazy.Value;
+
+        public static void Cleanup()
+        {
+            if (Lazy.IsValueCreated && Environment.GetEnvironmentVariable("PGO_KEEP_TEST_ROOTS") != "1")
+            {
+                try
+                {
+                    Directory.Delete(Lazy.Value.Root, recursive: true);
+                }
+                catch (IOException)
+                {
+                }
+            }
+        }
+
+        internal sealed class Recording
+        {
+            public required string Root { get; init; }
+            public required string Assembly { get; init; }
+            public required string SourceFile { get; init; }
+            public required string ProfilePath { get; init; }
+            public required ProfileData Profile { get; init; }
+            public required string Stderr { get; init; }
+            public required int ExitCode { get; init; }
+
+            /// <summary>The 1-based line carrying <c>// MARK name</c> in the fixture's Program.cs.</summary>
+            public int Line(string mark)
+            {
+                var lines = File.ReadAllLines(SourceFile);
+                for (int i = 0; i < lines.Length; i++)
+                {
+                    if (lines[i].TrimEnd().EndsWith("// MARK " + mark, StringComparison.Ordinal))
+                    {
+                        return i + 1;
+                    }
+                }
+
+                throw new AssertFailedException("no MARK " + mark);
+            }
+        }
+
+        private static Recording Create()
+        {
+            string root = Path.Combine(Path.GetTempPath(), "pgo-record-test-" + Guid.NewGuid().ToString("N").Substring(0, 8));
+            string project = Path.Combine(root, "RecordTarget");
+            Directory.CreateDirectory(project);
+            string fixture = Path.Combine(TestData.RepoRoot, "tests", "Fixtures", "RecordTarget");
+            foreach (var file in Directory.GetFiles(fixture))
+            {
+                File.Copy(file, Path.Combine(project, Path.GetFileName(file)));
+            }
+
+            var build = DotNetCli.Run(project, new Dictionary<string, string> { ["NUGET_PACKAGES"] = Path.Combine(root, "packages") },
+                "build", "-c", "Release", "-nodeReuse:false", "-o", Path.Combine(project, "out"));
+            if (build.ExitCode != 0)
+            {
+                throw new AssertFailedException("building RecordTarget failed:\n" + build);
+            }
+
+            string assembly = Path.Combine(project, "out", "RecordTarget.dll");
+            string profile = Path.Combine(root, "default.pgo");
+            var stdout = new StringWriter();
+            var stderr = new StringWriter();
+            int exit = Pgo.Tool.Program.Run(new[] { "record", "-o", profile, "--", "dotnet", assembly, "1500" }, stdout, stderr);
+            return new Recording
+            {
+                Root = root,
+                Assembly = assembly,
+                SourceFile = Path.Combine(project, "Program.cs"),
+                ProfilePath = profile,
+                Profile = exit == 0 ? ProfileDecoder.Decode(File.ReadAllBytes(profile)) : ProfileData.Empty,
+                Stderr = stderr.ToString(),
+                ExitCode = exit,
+            };
+        }
+    }
+}
