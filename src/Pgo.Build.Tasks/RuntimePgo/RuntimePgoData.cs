@@ -20,6 +20,9 @@ namespace Pgo.Build.RuntimePgo
         public const int EdgeLongCount = 0x182;
         public const int GetLikelyClass = 0x1C3;
         public const int GetLikelyMethod = 0x1C4;
+        public const int ValueHistogramIntCount = 0x231;
+        public const int ValueHistogramLongCount = 0x232;
+        public const int ValueHistogram = 0x242;
 
         /// <summary>Records whose values are type or method handles (texts), not numbers.</summary>
         public static bool IsHandleTable(int kind) =>
@@ -133,17 +136,21 @@ namespace Pgo.Build.RuntimePgo
                     {
                         string value = Next() ?? throw new FormatException($"line {lineNumber}: unexpected end of PGO data");
                         int colon = value.IndexOf(": ", StringComparison.Ordinal);
-                        if (InstrumentationKind.IsHandleTable(kind) && colon > 0)
+                        if (colon > 0)
                         {
                             handles.Add(value.Substring(colon + 2));
+                            continue;
                         }
-                        else if (long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n))
+
+                        // Most records hold one number per line; value histograms hold "value count" pairs.
+                        foreach (var part in value.Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries))
                         {
+                            if (!long.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n))
+                            {
+                                throw new FormatException($"line {lineNumber}: expected a count, found '{value}'");
+                            }
+
                             counts.Add(n);
-                        }
-                        else
-                        {
-                            throw new FormatException($"line {lineNumber}: expected a count, found '{value}'");
                         }
                     }
 

@@ -73,7 +73,7 @@ namespace Pgo.Tool.Recording
                     process.WaitForExit();
                     watch.Stop();
                     string trace = FindTrace(temp, process.Id);
-                    var pgo = File.Exists(pgoText) ? RuntimePgoText.Read(pgoText) : Array.Empty<RuntimePgoMethod>();
+                    var pgo = ReadRuntimePgo(pgoText);
                     if (pgo.Count == 0)
                     {
                         _progress.WriteLine("pgo: warning: the runtime wrote no PGO data (tiered PGO off, or the program did not exit normally)");
@@ -187,6 +187,24 @@ namespace Pgo.Tool.Recording
                 $"pgo: wrote {output}: {stats.CpuSamples} CPU samples ({stats.CpuSamples * RecordedProfileBuilder.SamplingPeriodNanos / 1_000_000} ms), " +
                 $"runtime PGO data for {stats.PgoMethodsResolved} of {stats.PgoMethods} methods ({stats.PgoSamples} records)");
             return stats;
+        }
+
+        private IReadOnlyList<RuntimePgoMethod> ReadRuntimePgo(string path)
+        {
+            if (!File.Exists(path))
+            {
+                return Array.Empty<RuntimePgoMethod>();
+            }
+
+            try
+            {
+                return RuntimePgoText.Read(path);
+            }
+            catch (FormatException e)
+            {
+                _progress.WriteLine($"pgo: warning: the runtime's PGO data could not be read ({e.Message}); the profile holds CPU samples only");
+                return Array.Empty<RuntimePgoMethod>();
+            }
         }
 
         private static string FindTrace(string temp, int pid)
