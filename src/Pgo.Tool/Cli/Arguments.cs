@@ -110,6 +110,7 @@ namespace Pgo.Tool.Cli
         {
             if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double bare) && bare > 0)
             {
+                CheckRange(bare * 1000, text);
                 return TimeSpan.FromSeconds(bare);
             }
 
@@ -152,7 +153,17 @@ namespace Pgo.Tool.Cli
                 throw ToolException.Usage($"invalid duration '{text}' (examples: 30s, 2m, 1m30s, 500ms)");
             }
 
+            CheckRange(ms, text);
             return TimeSpan.FromMilliseconds(ms);
+        }
+
+        /// <summary>"Infinity", "1e300" or "99999999999999999h" are usage errors, not a TimeSpan overflow.</summary>
+        private static void CheckRange(double ms, string text)
+        {
+            if (double.IsNaN(ms) || double.IsInfinity(ms) || ms >= TimeSpan.MaxValue.TotalMilliseconds)
+            {
+                throw ToolException.Usage($"invalid duration '{text}' (examples: 30s, 2m, 1m30s, 500ms)");
+            }
         }
     }
 }

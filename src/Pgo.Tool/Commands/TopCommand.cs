@@ -59,9 +59,10 @@ Options:
 
             double threshold = HotSelection.DefaultThreshold;
             string? thresholdText = args.Value("threshold");
-            if (thresholdText != null && !HotSelection.TryParseThreshold(thresholdText, out threshold))
+            // (TryParseThreshold reads an empty MSBuild property as the default; on the command line it is a mistake.)
+            if (thresholdText != null && (string.IsNullOrWhiteSpace(thresholdText) || !HotSelection.TryParseThreshold(thresholdText, out threshold)))
             {
-                throw ToolException.Usage($"invalid threshold '{thresholdText}': a number from 0 to 100");
+                throw ToolException.Usage($"invalid threshold '{thresholdText}': expected a percentage greater than 0 and at most 100");
             }
 
             var cache = args.Flag("no-cache") ? null : new GraphCache(GraphCache.DefaultDirectory());
@@ -100,6 +101,10 @@ Options:
     /// <summary>The text <c>pgo top</c> prints: stable, sorted, invariant culture (golden-tested).</summary>
     internal static class TopReport
     {
+        // Percent columns are 7 wide: "100.00%" must not shift the columns after it.
+        private const string FunctionRow = "{0,12:N0} {1,7} {2,7} {3,11:N0} {4,7}  {5,-3}  {6}";
+        private const string CallRow = "{0,12:N0} {1,7} {2,7}  {3}";
+
         public static void Write(TextWriter w, string path, string sha, WeightedCallGraph graph, double threshold, int count)
         {
             var hotCalls = HotSelection.HotCallSites(graph, threshold);
@@ -109,8 +114,8 @@ Options:
                 graph.SampleType, graph.TotalFlat, graph.TotalWeight, threshold));
             w.WriteLine();
             int rows = Rows(graph.Functions.Count, count);
-            w.WriteLine($"Hottest functions ({rows} of {graph.Functions.Count:N0}, by flat weight):");
-            w.WriteLine("        flat  flat%   sum%         cum   cum%  hot  function");
+            w.WriteLine(Invariant("Hottest functions ({0} of {1:N0}, by flat weight):", rows, graph.Functions.Count));
+            w.WriteLine(Invariant(FunctionRow, "flat", "flat%", "sum%", "cum", "cum%", "hot", "function"));
             long sum = 0;
             var hot = new HashSet<string>(StringComparer.Ordinal);
             foreach (var f in hotFunctions)
@@ -122,23 +127,25 @@ Options:
             {
                 var f = graph.Functions[i];
                 sum += f.Flat;
-                w.WriteLine(string.Format(CultureInfo.InvariantCulture, "{0,12:N0} {1,6} {2,6} {3,11:N0} {4,6}  {5,-3}  {6}",
+                w.WriteLine(Invariant(FunctionRow,
                     f.Flat, Percent(f.Flat, graph.TotalFlat), Percent(sum, graph.TotalFlat), f.Cum, Percent(f.Cum, graph.TotalFlat), hot.Contains(f.Name) ? "*" : "", f.Name));
             }
 
             w.WriteLine();
             rows = Rows(hotCalls.Count, count);
-            w.WriteLine($"Hot call sites ({rows} of {hotCalls.Count:N0} hot, {graph.Edges.Count:N0} edges; caller +line offset from its start line -> callee):");
-            w.WriteLine("      weight weight%   cum%  call site");
+            w.WriteLine(Invariant("Hot call sites ({0} of {1:N0} hot, {2:N0} edges; caller +line offset from its start line -> callee):", rows, hotCalls.Count, graph.Edges.Count));
+            w.WriteLine(Invariant(CallRow, "weight", "weight%", "cum%", "call site"));
             long cum = 0;
             for (int i = 0; i < rows; i++)
             {
                 var e = hotCalls[i];
                 cum += e.Weight;
-                w.WriteLine(string.Format(CultureInfo.InvariantCulture, "{0,12:N0} {1,6} {2,6}  {3}",
+                w.WriteLine(Invariant(CallRow,
                     e.Weight, Percent(e.Weight, graph.TotalWeight), Percent(cum, graph.TotalWeight), e.ToString().Substring(0, e.ToString().LastIndexOf(" (", StringComparison.Ordinal))));
             }
         }
+
+        private static string Invariant(string format, params object[] args) => string.Format(CultureInfo.InvariantCulture, format, args);
 
         private static int Rows(int available, int count) => count <= 0 ? available : Math.Min(available, count);
 

@@ -104,6 +104,7 @@ namespace Pgo.Tool.Recording
         /// </summary>
         internal static bool IsSuspensionFrame(ProfileFunction function) =>
             function.Name.StartsWith("System.Threading.Thread.PollGC", StringComparison.Ordinal) ||
+            function.Name.StartsWith("System.Threading.Thread.FastPollGC", StringComparison.Ordinal) ||
             function.Name.StartsWith("System.Threading.Thread.<PollGC>", StringComparison.Ordinal);
 
         private (int Resolved, int Ambiguous, int Samples) AddPgoSamples(IReadOnlyList<RuntimePgoMethod> pgo)

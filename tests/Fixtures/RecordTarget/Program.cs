@@ -60,7 +60,8 @@ namespace RecordTarget
                 shapes[i] = i % 10 == 0 ? new Circle { Radius = i } : new Square { Side = i };
             }
 
-            Console.WriteLine(Run(shapes, milliseconds) > 0 ? "ok" : "zero");
+            double result = Run(shapes, milliseconds); // MARK call-run
+            Console.WriteLine(result > 0 ? "ok" : "zero");
             return 0;
         }
     }

@@ -30,9 +30,16 @@ namespace Pgo.Build.Tests.EndToEnd
     {
         private static readonly string[] DroppedPrefixes = { "MSBUILD", "NUGET_", "VSTEST", "TESTINGPLATFORM", "DOTNET_HOST_PATH", "DOTNET_RUNNING_", "PGO" };
 
-        public static CommandResult Run(string workingDirectory, IDictionary<string, string> environment, params string[] args)
+        public static CommandResult Run(string workingDirectory, IDictionary<string, string> environment, params string[] args) =>
+            RunCore("dotnet", workingDirectory, environment, args);
+
+        /// <summary>Runs an installed program (e.g. a tool's apphost) with the same hermetic environment.</summary>
+        public static CommandResult RunProgram(string workingDirectory, string program, params string[] args) =>
+            RunCore(program, workingDirectory, new Dictionary<string, string>(), args);
+
+        private static CommandResult RunCore(string program, string workingDirectory, IDictionary<string, string> environment, string[] args)
         {
-            var start = new ProcessStartInfo("dotnet")
+            var start = new ProcessStartInfo(program)
             {
                 WorkingDirectory = workingDirectory,
                 RedirectStandardOutput = true,
@@ -84,7 +91,7 @@ namespace Pgo.Build.Tests.EndToEnd
             process.WaitForExit();
             lock (output)
             {
-                return new CommandResult("dotnet " + string.Join(" ", args) + " (in " + workingDirectory + ")", process.ExitCode, output.ToString());
+                return new CommandResult(program + " " + string.Join(" ", args) + " (in " + workingDirectory + ")", process.ExitCode, output.ToString());
             }
         }
     }

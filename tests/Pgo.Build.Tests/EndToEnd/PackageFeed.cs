@@ -6,7 +6,7 @@ using Microsoft.VisualStudio.TestTools.UnitTesting;
 namespace Pgo.Build.Tests.EndToEnd
 {
     /// <summary>
-    /// Pgo.Sdk packed once per test run into a local folder feed, with one NUGET_PACKAGES for the run (a fresh
+    /// Pgo.Sdk and Pgo.Tool packed once per test run into a local folder feed, with one NUGET_PACKAGES for the run (a fresh
     /// folder each run, since NuGet never re-extracts a version it has).
     /// </summary>
     internal static class PackageFeed
@@ -39,14 +39,17 @@ namespace Pgo.Build.Tests.EndToEnd
         {
             string root = Path.Combine(Path.GetTempPath(), "pgo-e2e-" + Guid.NewGuid().ToString("N").Substring(0, 8));
             Directory.CreateDirectory(root);
-            var project = Path.Combine(TestData.RepoRoot, "src", "Pgo.Sdk", "Pgo.Sdk.csproj");
-            var result = DotNetCli.Run(
-                TestData.RepoRoot,
-                new Dictionary<string, string>(),
-                "pack", project, "-c", "Release", "-o", Path.Combine(root, "feed"), "-nodeReuse:false", "-p:Version=" + Version);
-            if (result.ExitCode != 0)
+            foreach (var name in new[] { "Pgo.Sdk", "Pgo.Tool" })
             {
-                throw new AssertFailedException("packing Pgo.Sdk failed:\n" + result);
+                var project = Path.Combine(TestData.RepoRoot, "src", name, name + ".csproj");
+                var result = DotNetCli.Run(
+                    TestData.RepoRoot,
+                    new Dictionary<string, string>(),
+                    "pack", project, "-c", "Release", "-o", Path.Combine(root, "feed"), "-nodeReuse:false", "-p:Version=" + Version);
+                if (result.ExitCode != 0)
+                {
+                    throw new AssertFailedException("packing " + name + " failed:\n" + result);
+                }
             }
 
             return root;
