@@ -15,7 +15,7 @@ namespace Pgo.Build.Caching
     public sealed class GraphCache
     {
         /// <summary>Bump whenever the graph an engine computes from the same bytes could differ.</summary>
-        public const string EngineVersion = "pgo-graph-2";
+        public const string EngineVersion = "pgo-graph-3";
 
         public GraphCache(string directory)
         {
@@ -62,7 +62,14 @@ namespace Pgo.Build.Caching
 
         public bool TryLoad(string profileSha256, out WeightedCallGraph graph)
         {
-            graph = WeightedCallGraph.Empty;
+            bool found = TryLoad(profileSha256, out PreprocessedProfile profile);
+            graph = profile.Graph;
+            return found;
+        }
+
+        public bool TryLoad(string profileSha256, out PreprocessedProfile profile)
+        {
+            profile = new PreprocessedProfile(WeightedCallGraph.Empty, Array.Empty<RuntimePgo.RuntimeRecord>());
             string path = PathFor(profileSha256);
             if (!File.Exists(path))
             {
@@ -71,7 +78,7 @@ namespace Pgo.Build.Caching
 
             try
             {
-                graph = GraphFile.Read(File.ReadAllText(path, new UTF8Encoding(false)), profileSha256);
+                profile = GraphFile.ReadProfile(File.ReadAllText(path, new UTF8Encoding(false)), profileSha256);
                 return true;
             }
             catch (Exception e) when (e is FormatException || e is IOException || e is UnauthorizedAccessException || e is OverflowException)
@@ -84,5 +91,8 @@ namespace Pgo.Build.Caching
         /// <summary>Stores an entry atomically. IO failures propagate; the caller decides whether they matter.</summary>
         public void Store(string profileSha256, WeightedCallGraph graph) =>
             AtomicFile.Write(PathFor(profileSha256), GraphFile.Write(graph, profileSha256));
+
+        public void Store(string profileSha256, PreprocessedProfile profile) =>
+            AtomicFile.Write(PathFor(profileSha256), GraphFile.Write(profile, profileSha256));
     }
 }

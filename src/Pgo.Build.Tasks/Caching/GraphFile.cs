@@ -2,7 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using Pgo.Build.CallGraph;
+using Pgo.Build.Hints;
 using Pgo.Build.IO;
+using Pgo.Build.RuntimePgo;
 
 namespace Pgo.Build.Caching
 {
@@ -11,12 +13,19 @@ namespace Pgo.Build.Caching
     /// <see cref="TextTable"/> with <c>F flat cum name</c> rows for functions and
     /// <c>E offset weight caller callee</c> rows for edges, in the graph's own order.
     /// </summary>
+    /// <summary>What the engine derives from a profile's bytes, independent of any project: Go's graph and the runtime records.</summary>
+    public sealed record PreprocessedProfile(WeightedCallGraph Graph, IReadOnlyList<RuntimeRecord> RuntimeRecords);
+
     public static class GraphFile
     {
-        public const string Format = "PGO-GRAPH V1";
+        public const string Format = "PGO-GRAPH V2";
 
-        public static byte[] Write(WeightedCallGraph graph, string profileSha256)
+        public static byte[] Write(WeightedCallGraph graph, string profileSha256) =>
+            Write(new PreprocessedProfile(graph, Array.Empty<RuntimeRecord>()), profileSha256);
+
+        public static byte[] Write(PreprocessedProfile profile, string profileSha256)
         {
+            var graph = profile.Graph;
             var table = new TextTable(Format)
                 .Meta("profile-sha256", profileSha256)
                 .Meta("sample-type", graph.SampleType)
@@ -24,7 +33,8 @@ namespace Pgo.Build.Caching
                 .Meta("sample-value", Num(graph.SampleValue))
                 .Meta("start-lines", graph.HasStartLines ? "yes" : "no")
                 .Meta("functions", Num(graph.Functions.Count))
-                .Meta("edges", Num(graph.Edges.Count));
+                .Meta("edges", Num(graph.Edges.Count))
+                .Meta("runtime-records", Num(profile.RuntimeRecords.Count));
             foreach (var f in graph.Functions)
             {
                 table.Row("F", Num(f.Flat), Num(f.Cum), f.Name);
@@ -35,11 +45,14 @@ namespace Pgo.Build.Caching
                 table.Row("E", e.Offset.HasValue ? Num(e.Offset.Value) : "-", Num(e.Weight), e.Caller, e.Callee);
             }
 
+            RuntimeRecordFiles.AddRows(table, profile.RuntimeRecords, "R");
             return table.ToBytes();
         }
 
         /// <summary>Reads an entry back; throws <see cref="FormatException"/> when it is damaged or foreign.</summary>
-        public static WeightedCallGraph Read(string text, string expectedProfileSha256)
+        public static WeightedCallGraph Read(string text, string expectedProfileSha256) => ReadProfile(text, expectedProfileSha256).Graph;
+
+        public static PreprocessedProfile ReadProfile(string text, string expectedProfileSha256)
         {
             if (!text.EndsWith("\n", StringComparison.Ordinal))
             {
@@ -55,6 +68,7 @@ namespace Pgo.Build.Caching
 
             var functions = new List<FunctionWeight>();
             var edges = new List<CallEdge>();
+            var records = new List<RuntimeRecord>();
             foreach (var row in table.Rows)
             {
                 if (row.Length == 4 && row[0] == "F")
@@ -66,24 +80,30 @@ namespace Pgo.Build.Caching
                     long? offset = row[1] == "-" ? (long?)null : ParseLong(row[1]);
                     edges.Add(new CallEdge(row[3], row[4], offset, ParseLong(row[2])));
                 }
+                else if (row.Length == 15 && row[0] == "R")
+                {
+                    records.Add(RuntimeRecordFiles.Parse(row, 1));
+                }
                 else
                 {
                     throw new FormatException("unexpected row in cache entry");
                 }
             }
 
-            if (ParseLong(table.Get("functions")) != functions.Count || ParseLong(table.Get("edges")) != edges.Count)
+            if (ParseLong(table.Get("functions")) != functions.Count || ParseLong(table.Get("edges")) != edges.Count ||
+                ParseLong(table.Get("runtime-records")) != records.Count)
             {
                 throw new FormatException("cache entry is incomplete");
             }
 
-            return new WeightedCallGraph(
+            var graph = new WeightedCallGraph(
                 table.Get("sample-type") ?? "",
                 ParseLong(table.Get("samples")),
                 ParseLong(table.Get("sample-value")),
                 table.Get("start-lines") == "yes",
                 edges,
                 functions);
+            return new PreprocessedProfile(graph, records);
         }
 
         private static string Num(long value) => value.ToString(CultureInfo.InvariantCulture);

@@ -8,6 +8,7 @@ using Pgo.Build.CallGraph;
 using Pgo.Build.Hints;
 using Pgo.Build.IO;
 using Pgo.Build.Profiles;
+using Pgo.Build.RuntimePgo;
 
 namespace Pgo.Build.Engine
 {
@@ -149,32 +150,44 @@ namespace Pgo.Build.Engine
         public static (WeightedCallGraph Graph, string Sha256, bool CacheHit) Preprocess(
             string profilePath, GraphCache? cache, IPgoLog log, ProfileLimits limits, CancellationToken cancellation)
         {
+            var (profile, sha, hit) = PreprocessProfile(profilePath, cache, log, limits, cancellation);
+            return (profile.Graph, sha, hit);
+        }
+
+        /// <summary>Like <see cref="Preprocess"/>, with the runtime records the profile carries.</summary>
+        public static (PreprocessedProfile Profile, string Sha256, bool CacheHit) PreprocessProfile(
+            string profilePath, GraphCache? cache, IPgoLog log, ProfileLimits limits, CancellationToken cancellation)
+        {
             byte[] bytes = ReadProfile(profilePath);
             string sha = Sha256Hex.Of(bytes);
-            if (cache != null && cache.TryLoad(sha, out var cached))
+            if (cache != null && cache.TryLoad(sha, out PreprocessedProfile cached))
             {
                 return (cached, sha, true);
             }
 
-            var graph = BuildGraph(bytes, profilePath, limits, cancellation);
+            var profile = Analyze(bytes, profilePath, limits, cancellation);
             if (cache != null)
             {
                 try
                 {
-                    cache.Store(sha, graph);
+                    cache.Store(sha, profile);
                 }
-                catch (Exception e) when ((e is IOException || e is UnauthorizedAccessException) && !cache.TryLoad(sha, out _))
+                catch (Exception e) when ((e is IOException || e is UnauthorizedAccessException) && !cache.TryLoad(sha, out PreprocessedProfile _))
                 {
                     // (A parallel build of another project that stored the same entry first is not a failure.)
                     log.Warning(PgoCodes.CacheWriteFailed, $"could not write the PGO cache entry under '{cache.Directory}': {e.Message}. The build goes on; the next build decodes the profile again.", null);
                 }
             }
 
-            return (graph, sha, false);
+            return (profile, sha, false);
         }
 
         /// <summary>Decodes profile bytes and builds Go's graph. Throws PGO002/PGO003 as <see cref="PgoException"/>.</summary>
-        public static WeightedCallGraph BuildGraph(byte[] bytes, string profilePath, ProfileLimits limits, CancellationToken cancellation)
+        public static WeightedCallGraph BuildGraph(byte[] bytes, string profilePath, ProfileLimits limits, CancellationToken cancellation) =>
+            Analyze(bytes, profilePath, limits, cancellation).Graph;
+
+        /// <summary>Decodes profile bytes into Go's graph and the embedded runtime records.</summary>
+        public static PreprocessedProfile Analyze(byte[] bytes, string profilePath, ProfileLimits limits, CancellationToken cancellation)
         {
             ProfileData profile;
             try
@@ -188,7 +201,7 @@ namespace Pgo.Build.Engine
 
             if (profile.Samples.Count == 0)
             {
-                return WeightedCallGraph.Empty; // Go accepts an empty profile: nothing to do.
+                return new PreprocessedProfile(WeightedCallGraph.Empty, Array.Empty<RuntimeRecord>()); // Go accepts an empty profile: nothing to do.
             }
 
             int index = SampleIndex.Choose(profile.SampleTypes);
@@ -206,26 +219,28 @@ namespace Pgo.Build.Engine
                     profilePath);
             }
 
-            return CallGraphBuilder.Build(profile, index, cancellation);
+            return new PreprocessedProfile(CallGraphBuilder.Build(profile, index, cancellation), EmbeddedPgoReader.Read(profile));
         }
 
         /// <summary>The one-line summary a build logs (and <c>pgo top</c> prints) for a profile.</summary>
-        public static string Summarize(string profilePath, string sha256, WeightedCallGraph graph, int hotCallSites, int hotFunctions) =>
+        public static string Summarize(string profilePath, string sha256, WeightedCallGraph graph, int hotCallSites, int hotFunctions, int runtimeRecords = 0) =>
             string.Format(
                 CultureInfo.InvariantCulture,
-                "PGO: {0} (sha256 {1}): {2:N0} samples, {3:N0} edges, {4:N0} hot call sites, {5:N0} hot functions{6}",
+                "PGO: {0} (sha256 {1}): {2:N0} samples, {3:N0} edges, {4:N0} hot call sites, {5:N0} hot functions{6}{7}",
                 profilePath,
                 sha256.Substring(0, 8),
                 graph.SampleCount,
                 graph.Edges.Count,
                 hotCallSites,
                 hotFunctions,
-                graph.HasStartLines ? "" : ", method-level (no start lines)");
+                graph.HasStartLines ? "" : ", method-level (no start lines)",
+                runtimeRecords > 0 ? string.Format(CultureInfo.InvariantCulture, ", {0:N0} runtime PGO records", runtimeRecords) : "");
 
         private static PgoResult RunCore(PgoRequest request, IPgoLog log, CancellationToken cancellation)
         {
             var cache = new GraphCache(request.CacheDirectory);
-            var (graph, sha, hit) = Preprocess(request.ProfilePath, cache, log, request.Limits, cancellation);
+            var (profile, sha, hit) = PreprocessProfile(request.ProfilePath, cache, log, request.Limits, cancellation);
+            var graph = profile.Graph;
             if (hit)
             {
                 log.Message($"PGO: cache hit for sha256 {sha.Substring(0, 8)} ({cache.PathFor(sha)}): the profile is not decoded again.");
@@ -243,13 +258,15 @@ namespace Pgo.Build.Engine
             var hotCalls = HotSelection.HotCallSites(graph, request.HotCallsiteThreshold);
             var hotFunctions = HotSelection.HotFunctions(graph, request.HotCallsiteThreshold);
             var provenance = new HintProvenance(sha, graph.SampleType, request.HotCallsiteThreshold);
-            string summary = Summarize(request.ProfilePath, sha, graph, hotCalls.Count, hotFunctions.Count);
+            string summary = Summarize(request.ProfilePath, sha, graph, hotCalls.Count, hotFunctions.Count, profile.RuntimeRecords.Count);
 
             var state = new StateFile(StateFile.StampFor(request.ProfilePath, request.SettingsKey), Path.GetFileName(request.ProfilePath), sha, summary);
             var outputs = new List<KeyValuePair<string, byte[]>>
             {
                 Output(request, HintFileNames.HotFunctions, HotFunctionsFile.Write(hotFunctions, graph.TotalFlat, provenance)),
                 Output(request, HintFileNames.InlineHints, InlineHintsFile.Write(hotCalls, graph.TotalWeight, graph.HasStartLines, provenance)),
+                Output(request, HintFileNames.DevirtHints, RuntimeRecordFiles.WriteDevirtHints(profile.RuntimeRecords, provenance)),
+                Output(request, HintFileNames.BlockCounts, RuntimeRecordFiles.WriteBlockCounts(profile.RuntimeRecords, provenance)),
                 Output(request, HintFileNames.State, state.ToBytes()),
             };
 

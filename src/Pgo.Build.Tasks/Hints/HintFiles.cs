@@ -11,10 +11,12 @@ namespace Pgo.Build.Hints
     {
         public const string HotFunctions = "hot-functions.txt";
         public const string InlineHints = "inline-hints.txt";
+        public const string DevirtHints = "devirt-hints.txt";
+        public const string BlockCounts = "block-counts.txt";
         public const string State = "profile.state";
 
         /// <summary>Every file the hint stage may write; deleted together when a profile turns out to be bad.</summary>
-        public static readonly string[] All = { HotFunctions, InlineHints, State };
+        public static readonly string[] All = { HotFunctions, InlineHints, DevirtHints, BlockCounts, State };
     }
 
     /// <summary>What the hint files say about where they came from.</summary>

@@ -4,12 +4,17 @@ using System.Reflection.Emit;
 
 namespace Pgo.Build.Metadata
 {
-    /// <summary>One IL instruction: its offset, opcode and the raw operand (a token for token operands).</summary>
+    /// <summary>
+    /// One IL instruction: its offset, opcode and the raw operand (a token for token operands, the target count
+    /// for <c>switch</c>).
+    /// </summary>
     public readonly record struct IlInstruction(int Offset, OpCode OpCode, long Operand)
     {
         public bool HasToken => IlReader.IsTokenOperand(OpCode.OperandType);
         public int Token => (int)Operand;
-        public int Size => OpCode.Size + IlReader.OperandSize(OpCode.OperandType, 0);
+
+        /// <summary>Bytes of opcode and operand; for <c>switch</c> its jump table included.</summary>
+        public int Size => OpCode.Size + IlReader.OperandSize(OpCode.OperandType, OpCode.OperandType == OperandType.InlineSwitch ? (int)Operand : 0);
     }
 
     /// <summary>Walks a method body's IL instruction by instruction (ECMA-335 III).</summary>

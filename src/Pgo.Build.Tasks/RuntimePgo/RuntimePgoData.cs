@@ -21,8 +21,23 @@ namespace Pgo.Build.RuntimePgo
         public const int GetLikelyClass = 0x1C3;
         public const int GetLikelyMethod = 0x1C4;
         public const int ValueHistogramIntCount = 0x231;
-        public const int ValueHistogramLongCount = 0x232;
+        public const int ValueHistogramLongCount = 0x202;
         public const int ValueHistogram = 0x242;
+
+        /// <summary>The low 4 bits of a kind: how each entry is stored and printed (corjit.h PgoInstrumentationKind).</summary>
+        public const int DataMask = 0xF;
+
+        /// <summary>No data: the runtime prints <c>None</c> per entry (the value, if any, is in <c>Other</c>).</summary>
+        public const int DataNone = 0;
+
+        /// <summary>32-bit entries, printed <c>%u</c>.</summary>
+        public const int DataFourByte = 1;
+
+        /// <summary>64-bit entries, printed as two 32-bit halves <c>%u %u</c> (low, then high).</summary>
+        public const int DataEightByte = 2;
+
+        public const int DataTypeHandle = 3;
+        public const int DataMethodHandle = 4;
 
         /// <summary>Records whose values are type or method handles (texts), not numbers.</summary>
         public static bool IsHandleTable(int kind) =>
@@ -32,7 +47,10 @@ namespace Pgo.Build.RuntimePgo
             kind == HandleHistogramIntCount || kind == HandleHistogramLongCount || IsHandleTable(kind);
     }
 
-    /// <summary>One schema record: kind, IL offset, the <c>Other</c> field and its values.</summary>
+    /// <summary>
+    /// One schema record: kind, IL offset, the <c>Other</c> field and its values: one count per entry for 4- and 8-byte
+    /// kinds (an 8-byte entry's two printed halves joined into one value), one text per entry for handle kinds.
+    /// </summary>
     public sealed record RuntimePgoRecord(int Kind, int IlOffset, long Other, IReadOnlyList<long> Counts, IReadOnlyList<string> Handles);
 
     /// <summary>One method's instrumentation data as the runtime wrote it.</summary>
@@ -132,25 +150,20 @@ namespace Pgo.Build.RuntimePgo
                     long other = Dec(f, "Other", lineNumber);
                     var counts = new List<long>();
                     var handles = new List<string>();
-                    for (int i = 0; i < count; i++)
+                    int data = kind & InstrumentationKind.DataMask;
+
+                    // The runtime prints one line per entry, and nothing at all for data kinds it does not know.
+                    for (int i = 0; i < count && data <= InstrumentationKind.DataMethodHandle; i++)
                     {
                         string value = Next() ?? throw new FormatException($"line {lineNumber}: unexpected end of PGO data");
                         int colon = value.IndexOf(": ", StringComparison.Ordinal);
                         if (colon > 0)
                         {
                             handles.Add(value.Substring(colon + 2));
-                            continue;
                         }
-
-                        // Most records hold one number per line; value histograms hold "value count" pairs.
-                        foreach (var part in value.Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries))
+                        else if (data != InstrumentationKind.DataNone || value.Trim() != "None")
                         {
-                            if (!long.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n))
-                            {
-                                throw new FormatException($"line {lineNumber}: expected a count, found '{value}'");
-                            }
-
-                            counts.Add(n);
+                            counts.Add(Count(value, data, lineNumber));
                         }
                     }
 
@@ -162,6 +175,30 @@ namespace Pgo.Build.RuntimePgo
             }
 
             return methods;
+        }
+
+        /// <summary>One entry's number: <c>%u</c>, or <c>%u %u</c> (low and high half) for 8-byte kinds.</summary>
+        private static long Count(string value, int data, int lineNumber)
+        {
+            var parts = value.Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries);
+            if (data == InstrumentationKind.DataEightByte)
+            {
+                if (parts.Length == 2 &&
+                    uint.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out uint low) &&
+                    uint.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out uint high))
+                {
+                    return (long)(((ulong)high << 32) | low);
+                }
+
+                throw new FormatException($"line {lineNumber}: expected an 8-byte count as two 32-bit halves, found '{value}'");
+            }
+
+            if (parts.Length == 1 && long.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out long n))
+            {
+                return n;
+            }
+
+            throw new FormatException($"line {lineNumber}: expected a count, found '{value}'");
         }
 
         private static string Prefixed(string? line, string prefix, int lineNumber)
@@ -178,7 +215,7 @@ namespace Pgo.Build.RuntimePgo
         {
             var parts = line.Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries);
             var map = new Dictionary<string, string>(StringComparer.Ordinal);
-            for (int i = parts[0] == "@@@" ? 1 : 0; i + 1 < parts.Length; i += 2)
+            for (int i = parts.Length > 0 && parts[0] == "@@@" ? 1 : 0; i + 1 < parts.Length; i += 2)
             {
                 map[parts[i]] = parts[i + 1];
             }

@@ -2,11 +2,13 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using Pgo.Build;
 using Pgo.Build.Caching;
 using Pgo.Build.CallGraph;
 using Pgo.Build.Engine;
 using Pgo.Build.Profiles;
+using Pgo.Build.RuntimePgo;
 using Pgo.Tool.Cli;
 
 namespace Pgo.Tool.Commands
@@ -66,18 +68,18 @@ Options:
             }
 
             var cache = args.Flag("no-cache") ? null : new GraphCache(GraphCache.DefaultDirectory());
-            WeightedCallGraph graph;
+            PreprocessedProfile profile;
             string sha;
             try
             {
-                (graph, sha, _) = PgoEngine.Preprocess(path, cache, new StderrLog(stderr), ProfileLimits.Default, default);
+                (profile, sha, _) = PgoEngine.PreprocessProfile(path, cache, new StderrLog(stderr), ProfileLimits.Default, default);
             }
             catch (PgoException e)
             {
                 throw new ToolException($"{e.Code}: {e.Message}", ExitCodes.Failure, e);
             }
 
-            TopReport.Write(stdout, path, sha, graph, threshold, count);
+            TopReport.Write(stdout, path, sha, profile.Graph, threshold, count, profile.RuntimeRecords);
             return ExitCodes.Success;
         }
 
@@ -105,11 +107,12 @@ Options:
         private const string FunctionRow = "{0,12:N0} {1,7} {2,7} {3,11:N0} {4,7}  {5,-3}  {6}";
         private const string CallRow = "{0,12:N0} {1,7} {2,7}  {3}";
 
-        public static void Write(TextWriter w, string path, string sha, WeightedCallGraph graph, double threshold, int count)
+        public static void Write(TextWriter w, string path, string sha, WeightedCallGraph graph, double threshold, int count, IReadOnlyList<RuntimeRecord>? records = null)
         {
+            records ??= Array.Empty<RuntimeRecord>();
             var hotCalls = HotSelection.HotCallSites(graph, threshold);
             var hotFunctions = HotSelection.HotFunctions(graph, threshold);
-            w.WriteLine(PgoEngine.Summarize(path, sha, graph, hotCalls.Count, hotFunctions.Count));
+            w.WriteLine(PgoEngine.Summarize(path, sha, graph, hotCalls.Count, hotFunctions.Count, records.Count));
             w.WriteLine(string.Format(CultureInfo.InvariantCulture, "Sample type: {0}; total flat weight {1:N0}; total edge weight {2:N0}; threshold {3}%",
                 graph.SampleType, graph.TotalFlat, graph.TotalWeight, threshold));
             w.WriteLine();
@@ -143,13 +146,47 @@ Options:
                 w.WriteLine(Invariant(CallRow,
                     e.Weight, Percent(e.Weight, graph.TotalWeight), Percent(cum, graph.TotalWeight), e.ToString().Substring(0, e.ToString().LastIndexOf(" (", StringComparison.Ordinal))));
             }
+
+            WriteRuntimeCallSites(w, records, count);
         }
 
-        private static string Invariant(string format, params object[] args) => string.Format(CultureInfo.InvariantCulture, format, args);
+        /// <summary>The recorded receiver-type and delegate-target histograms, busiest call site first.</summary>
+        private static void WriteRuntimeCallSites(TextWriter w, IReadOnlyList<RuntimeRecord> records, int count)
+        {
+            var sites = records
+                .Where(r => r.Kind == InstrumentationKind.HandleHistogramTypes || r.Kind == InstrumentationKind.HandleHistogramMethods)
+                .GroupBy(r => (r.Method, r.MethodName, r.Instantiation, r.IlHash, r.IlOffset, r.Line, r.StartLine, r.Kind))
+                .Select(g => (Site: g.Key, Total: g.Sum(r => r.Value), Top: g.OrderByDescending(r => r.Value).ThenBy(r => r.Handle, StringComparer.Ordinal).First()))
+                .OrderByDescending(x => x.Total).ThenBy(x => x.Site.Method, StringComparer.Ordinal).ThenBy(x => x.Site.IlOffset)
+                .ToList();
+            if (sites.Count == 0)
+            {
+                return;
+            }
+
+            w.WriteLine();
+            int rows = Rows(sites.Count, count);
+            w.WriteLine(Invariant("Recorded call-site histograms ({0} of {1:N0}; histogram slots, summed over runs; method +line offset (IL offset) -> most frequent target):", rows, sites.Count));
+            w.WriteLine(Invariant(CallRow, "slots", "top%", "", "call site"));
+            foreach (var (site, total, top) in sites.Take(rows))
+            {
+                string target = top.Handle;
+                int comma = target.IndexOf(", ", StringComparison.Ordinal);
+                if (comma > 0 && target.IndexOf('[') < 0)
+                {
+                    target = target.Substring(0, comma);
+                }
+
+                w.WriteLine(Invariant(CallRow, total, Percent(top.Value, total), "",
+                    Invariant("{0} +{1} (IL_{2:x4}) -> {3}", site.MethodName, site.Line - site.StartLine, site.IlOffset, target)));
+            }
+        }
 
         private static int Rows(int available, int count) => count <= 0 ? available : Math.Min(available, count);
 
         private static string Percent(long value, long total) =>
             total == 0 ? "-" : (100.0 * value / total).ToString("0.00", CultureInfo.InvariantCulture) + "%";
+
+        private static string Invariant(string format, params object[] args) => string.Format(CultureInfo.InvariantCulture, format, args);
     }
 }

@@ -170,7 +170,7 @@ namespace Pgo.Build.Tests.Unit
             var text = Utf8.GetString(GraphFile.Write(LineLevelGraph(), Sha));
 
             Assert.AreEqual(
-                "PGO-GRAPH V1\n" +
+                "PGO-GRAPH V2\n" +
                 "# profile-sha256: " + Sha + "\n" +
                 "# sample-type: samples/count\n" +
                 "# samples: 37\n" +
@@ -178,6 +178,7 @@ namespace Pgo.Build.Tests.Unit
                 "# start-lines: yes\n" +
                 "# functions: 2\n" +
                 "# edges: 3\n" +
+                "# runtime-records: 0\n" +
                 "F\t124\t129\texample.com/pgo/inline.(*BS).NS\n" +
                 "F\t5\t5\texample.com/pgo/inline.T\n" +
                 "E\t7\t129\texample.com/pgo/inline.A\texample.com/pgo/inline.(*BS).NS\n" +

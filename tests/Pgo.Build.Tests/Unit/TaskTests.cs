@@ -3,6 +3,7 @@ using System.IO;
 using System.Linq;
 using Microsoft.Build.Framework;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Pgo.Build.Hints;
 using Pgo.Build.Tasks;
 
 namespace Pgo.Build.Tests.Unit
@@ -149,6 +150,8 @@ namespace Pgo.Build.Tests.Unit
         {
             dir.Combine("obj", "pgo", "hot-functions.txt"),
             dir.Combine("obj", "pgo", "inline-hints.txt"),
+            dir.Combine("obj", "pgo", "devirt-hints.txt"),
+            dir.Combine("obj", "pgo", "block-counts.txt"),
             dir.Combine("obj", "pgo", "profile.state"),
         };
 
@@ -167,7 +170,7 @@ namespace Pgo.Build.Tests.Unit
             var high = engine.Messages.Where(m => m.Importance == MessageImportance.High).ToList();
             Assert.AreEqual(1, high.Count);
             Assert.AreEqual($"PGO: {profile} (sha256 f021feb8): 37 samples, 4 edges, 3 hot call sites, 2 hot functions (cache miss: profile decoded)", high[0].Message);
-            Assert.AreEqual(3, task.OutputFiles.Length);
+            Assert.AreEqual(HintFileNames.All.Length, task.OutputFiles.Length);
             CollectionAssert.AreEqual(ExpectedOutputs(dir), task.OutputFiles.Select(i => i.ItemSpec).ToArray());
             Assert.IsTrue(ExpectedOutputs(dir).All(File.Exists));
             Assert.AreEqual(InlineHotSha, task.ProfileSha256);
