@@ -27,10 +27,16 @@ namespace Pgo.Tool
 
         public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
         {
-            if (args.Count == 0 || args[0] is "-h" or "--help" or "help")
+            if (args.Count == 0)
+            {
+                stderr.Write(Usage());
+                return ExitCodes.Usage;
+            }
+
+            if (args[0] is "-h" or "--help" or "help")
             {
                 stdout.Write(Usage());
-                return args.Count == 0 ? ExitCodes.Usage : ExitCodes.Success;
+                return ExitCodes.Success;
             }
 
             if (args[0] is "--version" or "version")

@@ -101,7 +101,15 @@ namespace Pgo.Build.Metadata
                 sb.Append("``").Append(signature.GenericParameterCount);
             }
 
-            return sb.Append(SignatureText.Parameters(signature)).ToString();
+            sb.Append(SignatureText.Parameters(signature));
+            string methodName = reader.GetString(method.Name);
+            if (methodName == "op_Implicit" || methodName == "op_Explicit")
+            {
+                // Conversion operators are overloaded on their return type alone.
+                sb.Append(':').Append(signature.ReturnType);
+            }
+
+            return sb.ToString();
         }
 
         public static string StripArity(string name)

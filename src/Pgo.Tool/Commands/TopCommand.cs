@@ -79,7 +79,7 @@ Options:
                 throw new ToolException($"{e.Code}: {e.Message}", ExitCodes.Failure, e);
             }
 
-            TopReport.Write(stdout, path, sha, profile.Graph, threshold, count, profile.RuntimeRecords);
+            TopReport.Write(stdout, Path.GetFullPath(path), sha, profile.Graph, threshold, count, profile.RuntimeRecords);
             return ExitCodes.Success;
         }
 
@@ -106,6 +106,7 @@ Options:
         // Percent columns are 7 wide: "100.00%" must not shift the columns after it.
         private const string FunctionRow = "{0,12:N0} {1,7} {2,7} {3,11:N0} {4,7}  {5,-3}  {6}";
         private const string CallRow = "{0,12:N0} {1,7} {2,7}  {3}";
+        private const string HistogramRow = "{0,12:N0} {1,7}  {2}";
 
         public static void Write(TextWriter w, string path, string sha, WeightedCallGraph graph, double threshold, int count, IReadOnlyList<RuntimeRecord>? records = null)
         {
@@ -167,7 +168,7 @@ Options:
             w.WriteLine();
             int rows = Rows(sites.Count, count);
             w.WriteLine(Invariant("Recorded call-site histograms ({0} of {1:N0}; histogram slots, summed over runs; method +line offset (IL offset) -> most frequent target):", rows, sites.Count));
-            w.WriteLine(Invariant(CallRow, "slots", "top%", "", "call site"));
+            w.WriteLine(Invariant(HistogramRow, "slots", "top%", "call site"));
             foreach (var (site, total, top) in sites.Take(rows))
             {
                 string target = top.Handle;
@@ -177,7 +178,7 @@ Options:
                     target = target.Substring(0, comma);
                 }
 
-                w.WriteLine(Invariant(CallRow, total, Percent(top.Value, total), "",
+                w.WriteLine(Invariant(HistogramRow, total, Percent(top.Value, total),
                     Invariant("{0} +{1} (IL_{2:x4}) -> {3}", site.MethodName, site.Line - site.StartLine, site.IlOffset, target)));
             }
         }

@@ -176,7 +176,7 @@ namespace Pgo.Tool.Recording
                 if (InstrumentationKind.IsHandleTable(record.Kind))
                 {
                     bool types = record.Kind == InstrumentationKind.HandleHistogramTypes || record.Kind == InstrumentationKind.GetLikelyClass;
-                    var histogram = record.Handles.Where(h => h != "NULL")
+                    var histogram = record.Handles.Where(h => h != "NULL" && h != "UNKNOWN")
                         .GroupBy(h => h, StringComparer.Ordinal)
                         .Select(g => (Handle: g.Key, Count: (long)g.Count()))
                         .OrderByDescending(x => x.Count).ThenBy(x => x.Handle, StringComparer.Ordinal);
