@@ -22,6 +22,11 @@ namespace Pgo.Bench
 
         public static int Main(string[] args)
         {
+            if (args.Length == 3 && args[0] == "shuffle")
+            {
+                return ShuffledProfile.Run(args[1], args[2]);
+            }
+
             var profiles = args.Length > 0 ? args : new[] { DefaultProfile() };
             foreach (var path in profiles)
             {

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Does PGO make samples/ConsoleApp faster? Publishes it NativeAOT and ReadyToRun with -p:Pgo=off and with its
+# committed default.pgo (Pgo=auto), plus two safety builds (NativeAOT with an unrepresentative profile: the same
+# recording with every receiver type rotated to a wrong one, and a profile of another program: Go's compiler),
+# and the JIT build both ways. Runs every binary N times, interleaved, and prints min/median of the sample's
+# phases (interpreter = the hot phase, text pipeline, total) and off/variant ratios (> 1 = faster than off).
+# ReadyToRun runs with DOTNET_TieredCompilation=0 (precompiled code only), as the issue asks.
+# Usage: bench/aot-bench.sh [runs] [scale]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+runs="${1:-7}"; scale="${2:-4}"
+app=samples/ConsoleApp
+out="${PGO_BENCH_DIR:-$(mktemp -d)}"
+export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0
+other="$(cd ..; pwd)/shared/testdata/go/src/cmd/compile/default.pgo"
+dotnet run --project bench/Pgo.Bench -c Release -- shuffle "$app/default.pgo" "$out/shuffled.pgo" >/dev/null
+pub() { local name="$1"; shift; dotnet publish "$app" -c Release -r linux-x64 -nodeReuse:false -v:q -nologo -o "$out/$name" "$@" >/dev/null; }
+pub aot-off      -p:PublishAot=true -p:Pgo=off
+pub aot-pgo      -p:PublishAot=true
+pub aot-shuffled -p:PublishAot=true "-p:Pgo=$out/shuffled.pgo"
+pub aot-other    -p:PublishAot=true "-p:Pgo=$other"
+pub r2r-off      -p:PublishReadyToRun=true --self-contained false -p:Pgo=off
+pub r2r-pgo      -p:PublishReadyToRun=true --self-contained false
+pub jit-off      --self-contained false -p:Pgo=off
+pub jit-pgo      --self-contained false
+variants="aot-off aot-pgo aot-shuffled aot-other r2r-off r2r-pgo jit-off jit-pgo"
+for v in $variants; do : > "$out/$v.txt"; done
+for i in $(seq "$runs"); do
+  for v in $variants; do
+    env=(); case $v in r2r-*) env=(DOTNET_TieredCompilation=0) ;; esac
+    env "${env[@]}" "$out/$v/ConsoleApp" "$scale" | awk '/^interpreter:/ {a=$2} /^text pipeline:/ {b=$3} /^total:/ {c=$2} END {print a, b, c}' >> "$out/$v.txt"
+  done
+done
+stat() { sort -n | awk '{a[NR]=$1} END {printf "%d %d\n", a[1], a[int((NR+1)/2)]}'; }
+printf '%-13s %20s %20s %20s\n' variant "interpreter min/med" "pipeline min/med" "total min/med"
+declare -A med
+for v in $variants; do
+  read -r imin imed < <(cut -d' ' -f1 "$out/$v.txt" | stat)
+  read -r pmin pmed < <(cut -d' ' -f2 "$out/$v.txt" | stat)
+  read -r tmin tmed < <(cut -d' ' -f3 "$out/$v.txt" | stat)
+  med[$v.i]=$imed; med[$v.t]=$tmed
+  printf '%-13s %20s %20s %20s\n' "$v" "$imin / $imed" "$pmin / $pmed" "$tmin / $tmed"
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", a / b}'; }
+echo
+echo "off/variant (medians; > 1.00x = faster than Pgo=off):"
+for pair in aot-off:aot-pgo aot-off:aot-shuffled aot-off:aot-other r2r-off:r2r-pgo jit-off:jit-pgo; do
+  base=${pair%%:*}; v=${pair##*:}
+  printf '  %-13s interpreter %s  total %s\n' "$v" "$(ratio "${med[$base.i]}" "${med[$v.i]}")" "$(ratio "${med[$base.t]}" "${med[$v.t]}")"
+done
+[ -n "${PGO_BENCH_DIR:-}" ] || rm -rf "$out"

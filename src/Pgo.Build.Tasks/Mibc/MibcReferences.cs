@@ -1,0 +1,232 @@
+using System;
+using System.Collections.Generic;
+using System.Reflection.Metadata;
+using System.Reflection.Metadata.Ecma335;
+
+namespace Pgo.Build.Mibc
+{
+    /// <summary>
+    /// The references a .mibc holds, built in its own metadata: AssemblyRefs by simple name (the compilers resolve
+    /// by name only), TypeRefs (nested ones scoped to their enclosing TypeRef), TypeSpecs and MemberRefs whose
+    /// signatures are copied from the compiled assembly with every type token remapped.
+    /// </summary>
+    internal sealed class MibcReferences
+    {
+        private readonly MetadataBuilder _builder;
+        private readonly Dictionary<string, AssemblyReferenceHandle> _assemblies = new Dictionary<string, AssemblyReferenceHandle>(StringComparer.Ordinal);
+        private readonly Dictionary<(EntityHandle Scope, string Namespace, string Name), TypeReferenceHandle> _types = new Dictionary<(EntityHandle, string, string), TypeReferenceHandle>();
+        private readonly Dictionary<string, TypeSpecificationHandle> _specs = new Dictionary<string, TypeSpecificationHandle>(StringComparer.Ordinal);
+
+        public MibcReferences(MetadataBuilder builder)
+        {
+            _builder = builder;
+        }
+
+        public AssemblyReferenceHandle Assembly(string simpleName)
+        {
+            if (!_assemblies.TryGetValue(simpleName, out var handle))
+            {
+                handle = _builder.AddAssemblyReference(_builder.GetOrAddString(simpleName), new Version(0, 0, 0, 0), default, default, 0, default);
+                _assemblies.Add(simpleName, handle);
+            }
+
+            return handle;
+        }
+
+        public TypeReferenceHandle Type(EntityHandle scope, string ns, string name)
+        {
+            var key = (scope, ns, name);
+            if (!_types.TryGetValue(key, out var handle))
+            {
+                handle = _builder.AddTypeReference(scope, ns.Length == 0 ? default : _builder.GetOrAddString(ns), _builder.GetOrAddString(name));
+                _types.Add(key, handle);
+            }
+
+            return handle;
+        }
+
+        /// <summary>A TypeRef for a type definition of <paramref name="reader"/> (an assembly named <paramref name="assemblyName"/>).</summary>
+        public EntityHandle TypeOf(MetadataReader reader, string assemblyName, TypeDefinitionHandle definition)
+        {
+            var type = reader.GetTypeDefinition(definition);
+            var declaring = type.GetDeclaringType();
+            EntityHandle scope = declaring.IsNil ? Assembly(assemblyName) : TypeOf(reader, assemblyName, declaring);
+            return Type(scope, declaring.IsNil ? reader.GetString(type.Namespace) : "", reader.GetString(type.Name));
+        }
+
+        /// <summary>The same reference, rebuilt in the .mibc, for a TypeDef/TypeRef/TypeSpec handle of <paramref name="reader"/>.</summary>
+        public EntityHandle Remap(MetadataReader reader, string assemblyName, EntityHandle handle)
+        {
+            switch (handle.Kind)
+            {
+                case HandleKind.TypeDefinition:
+                    return TypeOf(reader, assemblyName, (TypeDefinitionHandle)handle);
+                case HandleKind.TypeReference:
+                {
+                    var reference = reader.GetTypeReference((TypeReferenceHandle)handle);
+                    EntityHandle scope;
+                    switch (reference.ResolutionScope.Kind)
+                    {
+                        case HandleKind.AssemblyReference:
+                            scope = Assembly(reader.GetString(reader.GetAssemblyReference((AssemblyReferenceHandle)reference.ResolutionScope).Name));
+                            break;
+                        case HandleKind.TypeReference:
+                            scope = Remap(reader, assemblyName, (TypeReferenceHandle)reference.ResolutionScope);
+                            break;
+                        case HandleKind.ModuleDefinition:
+                            scope = Assembly(assemblyName);
+                            break;
+                        default:
+                            throw new NotSupportedException("type reference scoped to " + reference.ResolutionScope.Kind);
+                    }
+
+                    return Type(scope, reader.GetString(reference.Namespace), reader.GetString(reference.Name));
+                }
+
+                case HandleKind.TypeSpecification:
+                {
+                    var blob = reader.GetBlobReader(reader.GetTypeSpecification((TypeSpecificationHandle)handle).Signature);
+                    var encoded = new BlobBuilder();
+                    CopyType(ref blob, encoded, reader, assemblyName);
+                    return Spec(encoded);
+                }
+
+                default:
+                    throw new NotSupportedException("type handle " + handle.Kind);
+            }
+        }
+
+        public TypeSpecificationHandle Spec(BlobBuilder signature)
+        {
+            string key = Convert.ToBase64String(signature.ToArray());
+            if (!_specs.TryGetValue(key, out var handle))
+            {
+                handle = _builder.AddTypeSpecification(_builder.GetOrAddBlob(signature));
+                _specs.Add(key, handle);
+            }
+
+            return handle;
+        }
+
+        /// <summary>Copies a method signature blob (ECMA-335 II.23.2.1), remapping type tokens into the .mibc.</summary>
+        public BlobHandle MethodSignature(MetadataReader reader, string assemblyName, BlobHandle signature)
+        {
+            var blob = reader.GetBlobReader(signature);
+            var output = new BlobBuilder();
+            var header = blob.ReadSignatureHeader();
+            output.WriteByte(header.RawValue);
+            if (header.IsGeneric)
+            {
+                output.WriteCompressedInteger(blob.ReadCompressedInteger());
+            }
+
+            int parameters = blob.ReadCompressedInteger();
+            output.WriteCompressedInteger(parameters);
+            for (int i = 0; i <= parameters; i++)
+            {
+                CopyType(ref blob, output, reader, assemblyName);
+            }
+
+            return _builder.GetOrAddBlob(output);
+        }
+
+        /// <summary>Copies one type (with its custom modifiers) from a signature blob.</summary>
+        private void CopyType(ref BlobReader blob, BlobBuilder output, MetadataReader reader, string assemblyName)
+        {
+            while (true)
+            {
+                byte code = blob.ReadByte();
+                output.WriteByte(code);
+                switch (code)
+                {
+                    case 0x1F: // CMOD_REQD
+                    case 0x20: // CMOD_OPT
+                        WriteTypeToken(ref blob, output, reader, assemblyName);
+                        continue;
+                    case 0x41: // SENTINEL
+                    case 0x45: // PINNED
+                    case 0x0F: // PTR
+                    case 0x10: // BYREF
+                    case 0x1D: // SZARRAY
+                        continue;
+                    case 0x11: // VALUETYPE
+                    case 0x12: // CLASS
+                        WriteTypeToken(ref blob, output, reader, assemblyName);
+                        return;
+                    case 0x13: // VAR
+                    case 0x1E: // MVAR
+                        output.WriteCompressedInteger(blob.ReadCompressedInteger());
+                        return;
+                    case 0x14: // ARRAY
+                    {
+                        CopyType(ref blob, output, reader, assemblyName);
+                        output.WriteCompressedInteger(blob.ReadCompressedInteger()); // rank
+                        int sizes = blob.ReadCompressedInteger();
+                        output.WriteCompressedInteger(sizes);
+                        for (int i = 0; i < sizes; i++)
+                        {
+                            output.WriteCompressedInteger(blob.ReadCompressedInteger());
+                        }
+
+                        int bounds = blob.ReadCompressedInteger();
+                        output.WriteCompressedInteger(bounds);
+                        for (int i = 0; i < bounds; i++)
+                        {
+                            output.WriteCompressedSignedInteger(blob.ReadCompressedSignedInteger());
+                        }
+
+                        return;
+                    }
+
+                    case 0x15: // GENERICINST
+                    {
+                        output.WriteByte(blob.ReadByte()); // CLASS or VALUETYPE
+                        WriteTypeToken(ref blob, output, reader, assemblyName);
+                        int count = blob.ReadCompressedInteger();
+                        output.WriteCompressedInteger(count);
+                        for (int i = 0; i < count; i++)
+                        {
+                            CopyType(ref blob, output, reader, assemblyName);
+                        }
+
+                        return;
+                    }
+
+                    case 0x1B: // FNPTR
+                    {
+                        var header = blob.ReadSignatureHeader();
+                        output.WriteByte(header.RawValue);
+                        if (header.IsGeneric)
+                        {
+                            output.WriteCompressedInteger(blob.ReadCompressedInteger());
+                        }
+
+                        int parameters = blob.ReadCompressedInteger();
+                        output.WriteCompressedInteger(parameters);
+                        for (int i = 0; i <= parameters; i++)
+                        {
+                            CopyType(ref blob, output, reader, assemblyName);
+                        }
+
+                        return;
+                    }
+
+                    default:
+                        if ((code >= 0x01 && code <= 0x0E) || code == 0x16 || code == 0x18 || code == 0x19 || code == 0x1C)
+                        {
+                            return; // primitives, string, object, typedref
+                        }
+
+                        throw new BadImageFormatException($"unexpected element type 0x{code:x2} in a signature");
+                }
+            }
+        }
+
+        private void WriteTypeToken(ref BlobReader blob, BlobBuilder output, MetadataReader reader, string assemblyName)
+        {
+            var handle = blob.ReadTypeHandle();
+            var remapped = Remap(reader, assemblyName, handle);
+            output.WriteCompressedInteger(CodedIndex.TypeDefOrRefOrSpec(remapped));
+        }
+    }
+}

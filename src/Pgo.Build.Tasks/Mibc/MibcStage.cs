@@ -1,0 +1,90 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using Pgo.Build.Engine;
+using Pgo.Build.Hints;
+using Pgo.Build.IO;
+using Pgo.Build.Matching;
+using Pgo.Build.Metadata;
+using Pgo.Build.RuntimePgo;
+
+namespace Pgo.Build.Mibc
+{
+    /// <summary>What the .mibc stage did for one assembly.</summary>
+    public sealed record MibcOutcome(string? MibcPath, RecordMatchReport Match, MibcWriteResult? Written, string Summary);
+
+    /// <summary>
+    /// The .mibc consumer, after compilation: reads <c>devirt-hints.txt</c> and <c>block-counts.txt</c> (never engine
+    /// state), matches their methods to the compiled assembly and writes <c>&lt;assembly&gt;.&lt;content hash&gt;.mibc</c>
+    /// into the hint directory, so that a new profile is a new compiler input path. Stale .mibc files are removed.
+    /// </summary>
+    public static class MibcStage
+    {
+        public static MibcOutcome Run(string assemblyPath, string hintDirectory)
+        {
+            var records = new List<RuntimeRecord>();
+            string devirt = Path.Combine(hintDirectory, HintFileNames.DevirtHints);
+            string blocks = Path.Combine(hintDirectory, HintFileNames.BlockCounts);
+            try
+            {
+                if (File.Exists(devirt))
+                {
+                    records.AddRange(RuntimeRecordFiles.ReadDevirtHints(devirt));
+                }
+
+                if (File.Exists(blocks))
+                {
+                    records.AddRange(RuntimeRecordFiles.ReadBlockCounts(blocks));
+                }
+            }
+            catch (FormatException e)
+            {
+                throw new PgoException(PgoCodes.UnreadableProfile, "unreadable hint file: " + e.Message, devirt, e);
+            }
+
+            using var assembly = AssemblySymbols.TryOpen(assemblyPath)
+                ?? throw new PgoException(PgoCodes.UnreadableProfile, $"'{assemblyPath}' is not a readable managed assembly", assemblyPath);
+            var (matched, report) = RuntimeRecordMatcher.Match(assembly, records);
+            string name = assembly.AssemblyName;
+            if (matched.Count == 0)
+            {
+                DeleteStale(hintDirectory, null);
+                return new MibcOutcome(null, report, null, $"PGO: {name}: no .mibc ({report}).");
+            }
+
+            var written = MibcWriter.Write(assembly, matched, name + ".mibc");
+            if (written.IsEmpty)
+            {
+                DeleteStale(hintDirectory, null);
+                return new MibcOutcome(null, report, written, $"PGO: {name}: no .mibc ({report}; nothing encodable).");
+            }
+
+            string path = Path.Combine(hintDirectory, name + "." + Sha256Hex.Of(written.Bytes).Substring(0, 16) + ".mibc");
+            AtomicFile.WriteIfChanged(path, written.Bytes);
+            DeleteStale(hintDirectory, path);
+            string summary = string.Format(CultureInfo.InvariantCulture,
+                "PGO: {0}: .mibc with runtime PGO data for {1:N0} methods ({2:N0} records, {3:N0} receiver-type histograms) -> {4}; {5}{6}",
+                name, written.Methods, written.Records, written.TypeHistograms, path, report,
+                written.SkippedMethods > 0 ? string.Format(CultureInfo.InvariantCulture, "; {0:N0} methods of generic types or generic methods not written yet", written.SkippedMethods) : "");
+            return new MibcOutcome(path, report, written, summary);
+        }
+
+        /// <summary>Removes the .mibc files of the hint directory except <paramref name="keep"/>.</summary>
+        public static void DeleteStale(string hintDirectory, string? keep)
+        {
+            if (!Directory.Exists(hintDirectory))
+            {
+                return;
+            }
+
+            foreach (var file in Directory.GetFiles(hintDirectory, "*.mibc"))
+            {
+                if (keep == null || !string.Equals(Path.GetFullPath(file), Path.GetFullPath(keep), StringComparison.Ordinal))
+                {
+                    AtomicFile.TryDelete(file);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,282 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Reflection;
+using System.Reflection.Metadata;
+using System.Reflection.Metadata.Ecma335;
+using System.Reflection.PortableExecutable;
+using System.Security.Cryptography;
+using Pgo.Build.Matching;
+using Pgo.Build.Metadata;
+using Pgo.Build.RuntimePgo;
+
+namespace Pgo.Build.Mibc
+{
+    /// <summary>What a written .mibc holds (for the build summary and tests).</summary>
+    public sealed record MibcWriteResult(byte[] Bytes, int Methods, int Records, int TypeHistograms, int SkippedMethods, int DroppedTypeSlots)
+    {
+        public bool IsEmpty => Methods == 0;
+    }
+
+    /// <summary>
+    /// Writes a .NET static-PGO file (.mibc: an ECMA-335 assembly whose global methods encode profile data in IL,
+    /// the format ILC and crossgen2 read with <c>--mibc</c>) from the runtime records matched to one assembly.
+    /// Only entries that resolve are written: the compilers' reader drops the entry after an unresolvable one.
+    /// Layout: <c>&lt;Module&gt;</c> is the only type; <c>AssemblyDictionary</c> maps the group key
+    /// <c>"&lt;assembly&gt;;"</c> to one group method holding, per method, <c>ldtoken method</c>,
+    /// <c>"InstrumentationDataStart"</c>, the schema records as constants (mask 15, IL offset, kind, count, other,
+    /// data), <c>"InstrumentationDataEnd"</c>, <c>pop</c>.
+    /// </summary>
+    public static class MibcWriter
+    {
+        public static MibcWriteResult Write(AssemblySymbols assembly, IReadOnlyList<MatchedMethod> methods, string mibcName)
+        {
+            var metadata = new MetadataBuilder();
+            var references = new MibcReferences(metadata);
+            var reader = assembly.Reader;
+            var il = new BlobBuilder();
+            var bodies = new MethodBodyStreamEncoder(il);
+            var groupCode = new InstructionEncoder(new BlobBuilder());
+            var dataStart = metadata.GetOrAddUserString("InstrumentationDataStart");
+            var dataEnd = metadata.GetOrAddUserString("InstrumentationDataEnd");
+            int written = 0, records = 0, histograms = 0, skipped = 0, droppedSlots = 0;
+
+            foreach (var matched in methods.OrderBy(m => m.Method.SystemName, StringComparer.Ordinal))
+            {
+                var handle = (MethodDefinitionHandle)MetadataTokens.EntityHandle(matched.Method.Token);
+                var definition = reader.GetMethodDefinition(handle);
+                if (IsGeneric(reader, definition))
+                {
+                    skipped++; // shared/instantiated generic code needs TypeSpec/MethodSpec parents: not written yet
+                    continue;
+                }
+
+                var schema = Schema(matched.Records, references, ref droppedSlots);
+                if (schema.Count == 0)
+                {
+                    continue;
+                }
+
+                var parent = references.TypeOf(reader, assembly.AssemblyName, definition.GetDeclaringType());
+                var member = metadata.AddMemberReference(parent, metadata.GetOrAddString(reader.GetString(definition.Name)),
+                    references.MethodSignature(reader, assembly.AssemblyName, definition.Signature));
+
+                groupCode.OpCode(ILOpCode.Ldtoken);
+                groupCode.Token(member);
+                groupCode.LoadString(dataStart);
+                foreach (var record in schema)
+                {
+                    groupCode.LoadConstantI4(15);
+                    groupCode.LoadConstantI4(record.IlOffset);
+                    groupCode.LoadConstantI4(record.Kind);
+                    groupCode.LoadConstantI4(record.Count);
+                    groupCode.LoadConstantI4(unchecked((int)record.Other));
+                    foreach (var value in record.Values)
+                    {
+                        if (value.Token.HasValue)
+                        {
+                            groupCode.OpCode(ILOpCode.Ldtoken);
+                            groupCode.Token(value.Token.Value);
+                        }
+                        else if ((record.Kind & 0xF) == 2)
+                        {
+                            groupCode.LoadConstantI8(value.Number);
+                        }
+                        else
+                        {
+                            groupCode.LoadConstantI4((int)Math.Max(int.MinValue, Math.Min(int.MaxValue, value.Number)));
+                        }
+                    }
+
+                    records++;
+                    if (record.Kind == InstrumentationKind.HandleHistogramTypes)
+                    {
+                        histograms++;
+                    }
+                }
+
+                groupCode.LoadString(dataEnd);
+                groupCode.OpCode(ILOpCode.Pop);
+                written++;
+            }
+
+            // <Module> must be TypeDef row 1 and the only type; its methods are the global methods below.
+            var voidSignature = new BlobBuilder();
+            new BlobEncoder(voidSignature).MethodSignature().Parameters(0, r => r.Void(), p => { });
+            var signature = metadata.GetOrAddBlob(voidSignature);
+            groupCode.OpCode(ILOpCode.Ret);
+            var group = metadata.AddMethodDefinition(
+                MethodAttributes.Public | MethodAttributes.Static, MethodImplAttributes.IL,
+                metadata.GetOrAddString("Assemblies_" + assembly.AssemblyName + "_0"), signature, bodies.AddMethodBody(groupCode, 8), default);
+
+            var dictionary = new InstructionEncoder(new BlobBuilder());
+            dictionary.LoadString(metadata.GetOrAddUserString(assembly.AssemblyName + ";"));
+            dictionary.OpCode(ILOpCode.Ldtoken);
+            dictionary.Token(group);
+            dictionary.OpCode(ILOpCode.Pop);
+            dictionary.OpCode(ILOpCode.Ret);
+            metadata.AddMethodDefinition(
+                MethodAttributes.Public | MethodAttributes.Static, MethodImplAttributes.IL,
+                metadata.GetOrAddString("AssemblyDictionary"), signature, bodies.AddMethodBody(dictionary, 8), default);
+
+            var name = metadata.GetOrAddString(mibcName);
+            metadata.AddModule(0, name, metadata.GetOrAddGuid(default), default, default);
+            metadata.AddAssembly(name, new Version(0, 0, 0, 0), default, default, 0, AssemblyHashAlgorithm.None);
+            metadata.AddTypeDefinition(0, default, metadata.GetOrAddString("<Module>"), default,
+                MetadataTokens.FieldDefinitionHandle(1), MetadataTokens.MethodDefinitionHandle(1));
+
+            var pe = new ManagedPEBuilder(
+                PEHeaderBuilder.CreateLibraryHeader(), new MetadataRootBuilder(metadata), il,
+                deterministicIdProvider: content => DeterministicId(content));
+            var output = new BlobBuilder();
+            pe.Serialize(output);
+            return new MibcWriteResult(output.ToArray(), written, records, histograms, skipped, droppedSlots);
+        }
+
+        private static BlobContentId DeterministicId(IEnumerable<Blob> content)
+        {
+            using var sha = SHA256.Create();
+            foreach (var blob in content)
+            {
+                var segment = blob.GetBytes();
+                sha.TransformBlock(segment.Array!, segment.Offset, segment.Count, null, 0);
+            }
+
+            sha.TransformFinalBlock(new byte[0], 0, 0);
+            return BlobContentId.FromHash(sha.Hash!);
+        }
+
+        private static bool IsGeneric(MetadataReader reader, MethodDefinition method)
+        {
+            if (method.GetGenericParameters().Count > 0)
+            {
+                return true;
+            }
+
+            for (var type = method.GetDeclaringType(); !type.IsNil; type = reader.GetTypeDefinition(type).GetDeclaringType())
+            {
+                if (reader.GetTypeDefinition(type).GetGenericParameters().Count > 0)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private readonly record struct SchemaValue(long Number, EntityHandle? Token);
+
+        private sealed record SchemaRecord(int IlOffset, int Kind, int Count, long Other, IReadOnlyList<SchemaValue> Values);
+
+        /// <summary>The runtime's schema rebuilt from the records, in IL order; what cannot be encoded is left out.</summary>
+        private static List<SchemaRecord> Schema(IReadOnlyList<RuntimeRecord> records, MibcReferences references, ref int droppedSlots)
+        {
+            var result = new List<SchemaRecord>();
+            var delegateSites = new HashSet<int>(records.Where(r => r.Kind == InstrumentationKind.HandleHistogramMethods).Select(r => r.IlOffset));
+            var groups = records
+                .GroupBy(r => (r.IlOffset, r.Kind, r.Other))
+                .OrderBy(g => g.Key.IlOffset).ThenBy(g => g.Key.Kind).ThenBy(g => g.Key.Other);
+            SchemaRecord? pendingCount = null;
+            foreach (var g in groups)
+            {
+                int kind = g.Key.Kind;
+                bool isCount = kind == InstrumentationKind.HandleHistogramIntCount || kind == InstrumentationKind.HandleHistogramLongCount;
+                if (pendingCount != null && !(kind == InstrumentationKind.HandleHistogramTypes && g.Key.IlOffset == pendingCount.IlOffset))
+                {
+                    pendingCount = null; // a histogram count is only written together with its type table
+                }
+
+                if (kind == InstrumentationKind.HandleHistogramMethods || kind == InstrumentationKind.GetLikelyClass || kind == InstrumentationKind.GetLikelyMethod ||
+                    (isCount && delegateSites.Contains(g.Key.IlOffset)))
+                {
+                    continue; // delegate targets: static compilers never read method histograms (docs)
+                }
+
+                if (kind == InstrumentationKind.HandleHistogramTypes)
+                {
+                    var slots = new List<SchemaValue>();
+                    foreach (var entry in g.OrderByDescending(r => r.Value).ThenBy(r => r.Handle, StringComparer.Ordinal))
+                    {
+                        var token = TypeToken(entry.Handle, references);
+                        if (token == null)
+                        {
+                            droppedSlots += (int)Math.Min(int.MaxValue, entry.Value);
+                            continue;
+                        }
+
+                        for (long i = 0; i < entry.Value && slots.Count < 4096; i++)
+                        {
+                            slots.Add(new SchemaValue(0, token));
+                        }
+                    }
+
+                    if (pendingCount != null && slots.Count > 0)
+                    {
+                        result.Add(pendingCount);
+                        result.Add(new SchemaRecord(g.Key.IlOffset, kind, slots.Count, g.Key.Other, slots));
+                    }
+
+                    pendingCount = null;
+                    continue;
+                }
+
+                var values = g.OrderBy(r => r.Index).Select(r => new SchemaValue(r.Value, null)).ToList();
+                if ((kind & 0xF) == 0)
+                {
+                    result.Add(new SchemaRecord(g.Key.IlOffset, kind, 1, g.Key.Other, Array.Empty<SchemaValue>()));
+                    continue;
+                }
+
+                if ((kind & 0xF) > 2)
+                {
+                    continue; // other handle kinds
+                }
+
+                var record = new SchemaRecord(g.Key.IlOffset, kind, values.Count, g.Key.Other, values);
+                if (isCount)
+                {
+                    pendingCount = record;
+                    continue;
+                }
+
+                result.Add(record);
+            }
+
+            return result;
+        }
+
+        /// <summary>A TypeRef for an assembly-qualified, non-generic type name; null when it cannot be encoded.</summary>
+        private static EntityHandle? TypeToken(string assemblyQualified, MibcReferences references)
+        {
+            if (assemblyQualified.IndexOf('[') >= 0 || assemblyQualified.IndexOf('\\') >= 0)
+            {
+                return null; // generic instantiations and escaped names are not encoded yet
+            }
+
+            var parts = assemblyQualified.Split(',');
+            if (parts.Length < 2)
+            {
+                return null;
+            }
+
+            string assemblyName = parts[1].Trim();
+            var nested = parts[0].Trim().Split('+');
+            if (assemblyName.Length == 0 || nested.Any(n => n.Length == 0))
+            {
+                return null;
+            }
+
+            int dot = nested[0].LastIndexOf('.');
+            EntityHandle scope = references.Type(
+                references.Assembly(assemblyName),
+                dot < 0 ? "" : nested[0].Substring(0, dot),
+                dot < 0 ? nested[0] : nested[0].Substring(dot + 1));
+            for (int i = 1; i < nested.Length; i++)
+            {
+                scope = references.Type(scope, "", nested[i]);
+            }
+
+            return scope;
+        }
+    }
+}
