@@ -21,6 +21,7 @@ namespace Pgo.Tool
             new RecordCommand(),
             new MergeCommand(),
             new TopCommand(),
+            new MibcCommand(),
         };
 
         public static int Main(string[] args) => Run(args, Console.Out, Console.Error);

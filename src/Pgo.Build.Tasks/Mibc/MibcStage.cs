@@ -64,9 +64,10 @@ namespace Pgo.Build.Mibc
             AtomicFile.WriteIfChanged(path, written.Bytes);
             DeleteStale(hintDirectory, path);
             string summary = string.Format(CultureInfo.InvariantCulture,
-                "PGO: {0}: .mibc with runtime PGO data for {1:N0} methods ({2:N0} records, {3:N0} receiver-type histograms) -> {4}; {5}{6}",
+                "PGO: {0}: .mibc with runtime PGO data for {1:N0} methods ({2:N0} records, {3:N0} receiver-type histograms) -> {4}; {5}{7}{6}",
                 name, written.Methods, written.Records, written.TypeHistograms, path, report,
-                written.SkippedMethods > 0 ? string.Format(CultureInfo.InvariantCulture, "; {0:N0} methods of generic types or generic methods not written yet", written.SkippedMethods) : "");
+                written.SkippedMethods > 0 ? string.Format(CultureInfo.InvariantCulture, "; {0:N0} methods of generic types or generic methods not written yet", written.SkippedMethods) : "",
+                written.DroppedTypeSlots > 0 ? string.Format(CultureInfo.InvariantCulture, "; {0:N0} receiver-type slots left out (types a call site cannot receive, or generic instantiations)", written.DroppedTypeSlots) : "");
             return new MibcOutcome(path, report, written, summary);
         }
 

@@ -40,6 +40,7 @@ namespace Pgo.Build.Mibc
             var dataStart = metadata.GetOrAddUserString("InstrumentationDataStart");
             var dataEnd = metadata.GetOrAddUserString("InstrumentationDataEnd");
             int written = 0, records = 0, histograms = 0, skipped = 0, droppedSlots = 0;
+            var receivers = new ReceiverCheck(assembly);
 
             foreach (var matched in methods.OrderBy(m => m.Method.SystemName, StringComparer.Ordinal))
             {
@@ -51,7 +52,8 @@ namespace Pgo.Build.Mibc
                     continue;
                 }
 
-                var schema = Schema(matched.Records, references, ref droppedSlots);
+                int token = matched.Method.Token;
+                var schema = Schema(matched.Records, references, (il, type) => receivers.MayReceive(token, il, type), ref droppedSlots);
                 if (schema.Count == 0)
                 {
                     continue;
@@ -169,7 +171,8 @@ namespace Pgo.Build.Mibc
         private sealed record SchemaRecord(int IlOffset, int Kind, int Count, long Other, IReadOnlyList<SchemaValue> Values);
 
         /// <summary>The runtime's schema rebuilt from the records, in IL order; what cannot be encoded is left out.</summary>
-        private static List<SchemaRecord> Schema(IReadOnlyList<RuntimeRecord> records, MibcReferences references, ref int droppedSlots)
+        private static List<SchemaRecord> Schema(
+            IReadOnlyList<RuntimeRecord> records, MibcReferences references, Func<int, string, bool> mayReceive, ref int droppedSlots)
         {
             var result = new List<SchemaRecord>();
             var delegateSites = new HashSet<int>(records.Where(r => r.Kind == InstrumentationKind.HandleHistogramMethods).Select(r => r.IlOffset));
@@ -197,7 +200,7 @@ namespace Pgo.Build.Mibc
                     var slots = new List<SchemaValue>();
                     foreach (var entry in g.OrderByDescending(r => r.Value).ThenBy(r => r.Handle, StringComparer.Ordinal))
                     {
-                        var token = TypeToken(entry.Handle, references);
+                        var token = mayReceive(entry.IlOffset, entry.Handle) ? TypeToken(entry.Handle, references) : null;
                         if (token == null)
                         {
                             droppedSlots += (int)Math.Min(int.MaxValue, entry.Value);

@@ -23,6 +23,20 @@ namespace RecordTarget
         public override double Area() => 3.14159 * Radius * Radius;
     }
 
+    public sealed class Triangle : Shape
+    {
+        public double Base;
+
+        public override double Area() => 0.5 * Base * Base;
+    }
+
+    public sealed class Hexagon : Shape
+    {
+        public double Side;
+
+        public override double Area() => 2.598 * Side * Side;
+    }
+
     public static class Program
     {
         [MethodImpl(MethodImplOptions.NoInlining)]
@@ -56,8 +70,9 @@ namespace RecordTarget
             var shapes = new Shape[1000];
             for (int i = 0; i < shapes.Length; i++)
             {
-                // Nine squares for every circle: a skewed receiver-type histogram at the virtual call.
-                shapes[i] = i % 10 == 0 ? new Circle { Radius = i } : new Square { Side = i };
+                // Mostly squares, some circles, a few triangles and hexagons: a skewed receiver-type histogram at the
+                // virtual call, and more implementations than a compiler guards for without a profile.
+                shapes[i] = i % 50 == 1 ? new Triangle { Base = i } : i % 50 == 2 ? new Hexagon { Side = i } : i % 10 == 0 ? new Circle { Radius = i } : new Square { Side = i };
             }
 
             double result = Run(shapes, milliseconds); // MARK call-run

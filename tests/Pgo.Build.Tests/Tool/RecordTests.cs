@@ -166,7 +166,7 @@ namespace Pgo.Build.Tests.Tool
         }
 
         /// <summary>IL offset of the only callvirt (0x6F) in a method whose body has no other 0x6F byte before it.</summary>
-        private static int CallvirtOffset(string assembly, string method)
+        internal static int CallvirtOffset(string assembly, string method)
         {
             using var pe = new PEReader(File.OpenRead(assembly));
             var il = IlBody(pe, method);

@@ -1,0 +1,141 @@
+using System;
+using System.Collections.Generic;
+using System.Reflection.Emit;
+using System.Reflection.Metadata;
+using System.Reflection.Metadata.Ecma335;
+using Pgo.Build.Metadata;
+
+namespace Pgo.Build.Mibc
+{
+    /// <summary>
+    /// Rejects receiver types that cannot occur at a call site of this build: when both the call's declaring type
+    /// and the recorded receiver type are defined in this assembly, the receiver must derive from the declaring
+    /// class or implement the declaring interface. A profile of another program, or a damaged one, then cannot
+    /// make the compiler guard for a type that never arrives there. Types of other assemblies are not checked.
+    /// </summary>
+    internal sealed class ReceiverCheck
+    {
+        private readonly AssemblySymbols _assembly;
+        private readonly MetadataReader _reader;
+        private readonly Dictionary<string, TypeDefinitionHandle> _types = new Dictionary<string, TypeDefinitionHandle>(StringComparer.Ordinal);
+        private readonly Dictionary<(int Method, int IlOffset), TypeDefinitionHandle?> _declaring = new Dictionary<(int, int), TypeDefinitionHandle?>();
+
+        public ReceiverCheck(AssemblySymbols assembly)
+        {
+            _assembly = assembly;
+            _reader = assembly.Reader;
+            foreach (var handle in _reader.TypeDefinitions)
+            {
+                _types[MetadataNames.TypeFullName(_reader, handle)] = handle;
+            }
+        }
+
+        /// <summary>False only when the receiver is known not to fit the call at <paramref name="ilOffset"/>.</summary>
+        public bool MayReceive(int methodToken, int ilOffset, string assemblyQualifiedType)
+        {
+            var declaring = DeclaringTypeOfCall(methodToken, ilOffset);
+            if (declaring == null)
+            {
+                return true;
+            }
+
+            var parts = assemblyQualifiedType.Split(',');
+            if (parts.Length < 2 || parts[1].Trim() != _assembly.AssemblyName || !_types.TryGetValue(parts[0].Trim(), out var receiver))
+            {
+                return true;
+            }
+
+            return IsAssignableTo(receiver, declaring.Value, 0);
+        }
+
+        private TypeDefinitionHandle? DeclaringTypeOfCall(int methodToken, int ilOffset)
+        {
+            var key = (methodToken, ilOffset);
+            if (_declaring.TryGetValue(key, out var known))
+            {
+                return known;
+            }
+
+            TypeDefinitionHandle? result = null;
+            try
+            {
+                foreach (var ins in IlReader.Read(_assembly.GetIl(methodToken)))
+                {
+                    if (ins.Offset == ilOffset && (ins.OpCode == OpCodes.Callvirt || ins.OpCode == OpCodes.Call))
+                    {
+                        var target = MetadataTokens.EntityHandle(ins.Token);
+                        if (target.Kind == HandleKind.MethodDefinition)
+                        {
+                            result = _reader.GetMethodDefinition((MethodDefinitionHandle)target).GetDeclaringType();
+                        }
+                        else if (target.Kind == HandleKind.MemberReference)
+                        {
+                            var parent = _reader.GetMemberReference((MemberReferenceHandle)target).Parent;
+                            if (parent.Kind == HandleKind.TypeDefinition)
+                            {
+                                result = (TypeDefinitionHandle)parent;
+                            }
+                        }
+
+                        break;
+                    }
+                }
+            }
+            catch (BadImageFormatException)
+            {
+                result = null;
+            }
+
+            _declaring.Add(key, result);
+            return result;
+        }
+
+        private bool IsAssignableTo(TypeDefinitionHandle type, TypeDefinitionHandle target, int depth)
+        {
+            if (type == target)
+            {
+                return true;
+            }
+
+            if (depth > 64)
+            {
+                return true; // give up rather than reject
+            }
+
+            var definition = _reader.GetTypeDefinition(type);
+            foreach (var implementation in definition.GetInterfaceImplementations())
+            {
+                var iface = _reader.GetInterfaceImplementation(implementation).Interface;
+                if (iface.Kind != HandleKind.TypeDefinition)
+                {
+                    if (iface.Kind == HandleKind.TypeSpecification)
+                    {
+                        return true; // generic interfaces: not checked
+                    }
+
+                    continue;
+                }
+
+                if (IsAssignableTo((TypeDefinitionHandle)iface, target, depth + 1))
+                {
+                    return true;
+                }
+            }
+
+            var baseType = definition.BaseType;
+            if (baseType.IsNil)
+            {
+                return false;
+            }
+
+            if (baseType.Kind != HandleKind.TypeDefinition)
+            {
+                // A base type in another assembly (or generic) cannot lead back to a type of this one, except through
+                // a generic instantiation: only reject when the base is a plain reference.
+                return baseType.Kind == HandleKind.TypeSpecification;
+            }
+
+            return IsAssignableTo((TypeDefinitionHandle)baseType, target, depth + 1);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+using System;
+using System.IO;
+using System.Linq;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Pgo.Build.Caching;
+using Pgo.Build.Engine;
+using Pgo.Build.Hints;
+using Pgo.Build.Mibc;
+using Pgo.Build.Profiles;
+using Pgo.Build.RuntimePgo;
+using Pgo.Build.Tests.Tool;
+using Pgo.Build.Tests.Unit;
+
+namespace Pgo.Build.Tests.Consumers
+{
+    /// <summary>The .mibc consumer on a real recording of a real program, and on hand-made hint files.</summary>
+    [TestClass]
+    public sealed class MibcStageTests
+    {
+        [TestMethod]
+        public void Recorded_receiver_histogram_of_the_virtual_call_reaches_the_mibc_at_the_callvirt()
+        {
+            var r = RecordedFixture.Get();
+            using var dir = new TempDir();
+            string hints = WriteHints(r.ProfilePath, dir);
+
+            var outcome = MibcStage.Run(r.Assembly, hints);
+
+            Assert.IsNotNull(outcome.MibcPath, outcome.Summary);
+            StringAssert.StartsWith(Path.GetFileName(outcome.MibcPath), "RecordTarget.");
+            Assert.AreEqual(0, outcome.Match.Changed);
+            var entries = MibcReader.Read(outcome.MibcPath!);
+            var sum = entries.Single(e => e.Method == "RecordTarget.Program::Sum(RecordTarget.Shape[])");
+            Assert.AreEqual("RecordTarget;", sum.Group);
+            int callvirt = RecordTests.CallvirtOffset(r.Assembly, "Sum");
+            int at = sum.Records.ToList().FindIndex(x => x.Kind == InstrumentationKind.HandleHistogramTypes);
+            Assert.IsTrue(at > 0, "no type histogram for Sum");
+            var count = sum.Records[at - 1];
+            var table = sum.Records[at];
+            Assert.AreEqual(InstrumentationKind.HandleHistogramIntCount, count.Kind, "the count record must come right before the table");
+            Assert.AreEqual(callvirt, count.IlOffset);
+            Assert.AreEqual(callvirt, table.IlOffset);
+            Assert.AreEqual(unchecked((int)0x80000000), table.Other, "a class (virtual) call");
+            Assert.AreEqual(table.Count, table.Types.Count);
+            int squares = table.Types.Count(t => t == "RecordTarget.Square");
+            int circles = table.Types.Count(t => t == "RecordTarget.Circle");
+            Assert.IsTrue(table.Types.All(t => t.StartsWith("RecordTarget.", StringComparison.Ordinal)), string.Join(",", table.Types));
+            Assert.IsTrue(squares > circles, $"{squares} squares vs {circles} circles");
+        }
+
+        [TestMethod]
+        public void Same_hints_give_the_same_mibc_bytes_and_name()
+        {
+            var r = RecordedFixture.Get();
+            using var a = new TempDir();
+            using var b = new TempDir();
+            var first = MibcStage.Run(r.Assembly, WriteHints(r.ProfilePath, a));
+            var second = MibcStage.Run(r.Assembly, WriteHints(r.ProfilePath, b));
+
+            Assert.AreEqual(Path.GetFileName(first.MibcPath), Path.GetFileName(second.MibcPath));
+            CollectionAssert.AreEqual(File.ReadAllBytes(first.MibcPath!), File.ReadAllBytes(second.MibcPath!));
+        }
+
+        [TestMethod]
+        public void Hand_made_hint_file_feeds_the_writer_and_an_edited_method_loses_only_its_own_data()
+        {
+            var r = RecordedFixture.Get();
+            using var dir = new TempDir();
+            string hints = WriteHints(r.ProfilePath, dir);
+            string devirt = Path.Combine(hints, HintFileNames.DevirtHints);
+            var records = RuntimeRecordFiles.ReadDevirtHints(devirt);
+            var sum = records.Where(x => x.MethodName == "RecordTarget.Program.Sum").ToList();
+            Assert.IsTrue(sum.Count > 0);
+
+            // The user (or a test) edits the hint files: Sum's recorded IL fingerprint no longer matches this build.
+            static RuntimeRecord Edit(RuntimeRecord x) => x.MethodName == "RecordTarget.Program.Sum" ? x with { IlHash = x.IlHash ^ 1 } : x;
+            var provenance = new HintProvenance("hand-made", "samples/count", 99);
+            string blocks = Path.Combine(hints, HintFileNames.BlockCounts);
+            File.WriteAllBytes(devirt, RuntimeRecordFiles.WriteDevirtHints(records.Select(Edit), provenance));
+            File.WriteAllBytes(blocks, RuntimeRecordFiles.WriteBlockCounts(RuntimeRecordFiles.ReadBlockCounts(blocks).Select(Edit), provenance));
+            var outcome = MibcStage.Run(r.Assembly, hints);
+
+            Assert.AreEqual(1, outcome.Match.Changed, outcome.Summary);
+            Assert.IsTrue(outcome.Match.Matched > 0, outcome.Summary);
+            var methods = MibcReader.Read(outcome.MibcPath!).Select(e => e.Method).ToList();
+            Assert.IsFalse(methods.Any(m => m.Contains("::Sum(", StringComparison.Ordinal)), string.Join("\n", methods));
+            Assert.IsTrue(methods.Any(m => m.Contains("::Run(", StringComparison.Ordinal) || m.Contains("::Main(", StringComparison.Ordinal)), string.Join("\n", methods));
+        }
+
+        [TestMethod]
+        public void No_runtime_data_for_this_assembly_writes_no_mibc_and_removes_a_stale_one()
+        {
+            var r = RecordedFixture.Get();
+            using var dir = new TempDir();
+            string hints = WriteHints(TestData.InlineHot, dir); // a Go profile: no runtime records
+            File.WriteAllBytes(Path.Combine(hints, "RecordTarget.0000000000000000.mibc"), new byte[] { 1 });
+
+            var outcome = MibcStage.Run(r.Assembly, hints);
+
+            Assert.IsNull(outcome.MibcPath);
+            Assert.AreEqual(0, Directory.GetFiles(hints, "*.mibc").Length);
+            StringAssert.Contains(outcome.Summary, "no .mibc");
+        }
+
+        /// <summary>The hint stage's files for <paramref name="profile"/>, as a build writes them.</summary>
+        private static string WriteHints(string profile, TempDir dir)
+        {
+            string output = dir.Combine("pgo");
+            PgoEngine.Run(new PgoRequest(profile, output, dir.Combine("cache")), new RecordingLog());
+            return output;
+        }
+    }
+}

@@ -1,0 +1,91 @@
+using System.IO;
+using System.Linq;
+using System.Text.RegularExpressions;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Pgo.Build.Profiles;
+using Pgo.Build.Tests.Tool;
+
+namespace Pgo.Build.Tests.EndToEnd
+{
+    /// <summary>
+    /// NativeAOT and ReadyToRun publishes of the recorded fixture program with its own profile: the .mibc reaches
+    /// ILC and crossgen2, ILC's JIT uses it (its disassembly says so), a new profile recompiles, Pgo=off removes it.
+    /// The slow scenarios run once, in one test.
+    /// </summary>
+    [TestClass]
+    public sealed class PublishTests
+    {
+        [TestMethod]
+        public void NativeAot_and_ReadyToRun_use_the_mibc_new_profile_recompiles_off_removes_it()
+        {
+            var r = RecordedFixture.Get();
+            var s = Scenario.Create("publish");
+            // ILC and the runtime packs come from nuget.org (through the machine's registry), beside the local feed.
+            s.Write("nuget.config", File.ReadAllText(s.Path_("nuget.config")).Replace("</packageSources>",
+                "  <add key=\"nuget.org\" value=\"https://api.nuget.org/v3/index.json\" />\n  </packageSources>"));
+            string disasm = s.Path_("jit-disasm.txt");
+            var project = s.AddProject("RecordTarget", extra: $@"
+  <ItemGroup>
+    <IlcArg Include=""--codegenopt:JitDisasm=Sum"" />
+    <IlcArg Include=""--codegenopt:JitStdOutFile={disasm}"" />
+  </ItemGroup>");
+            File.Copy(r.SourceFile, s.Path_("RecordTarget/Program.cs"), overwrite: true);
+            s.Copy(r.ProfilePath, "RecordTarget/default.pgo");
+            string[] aot = { "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true", "-o", s.Path_("aot") };
+            string rsp = s.Path_("RecordTarget/obj/Release/net10.0/linux-x64/native/RecordTarget.ilc.rsp");
+            string pgoDir = s.Path_("RecordTarget/obj/Release/net10.0/linux-x64/pgo");
+
+            var first = s.Dotnet("publish", project, aot);
+
+            Scenario.AssertSucceeded(first);
+            StringAssert.Contains(first.Output, "PGO: RecordTarget: .mibc with runtime PGO data for ");
+            string mibc = Directory.GetFiles(pgoDir, "*.mibc").Single();
+            StringAssert.Matches(Path.GetFileName(mibc), new Regex(@"^RecordTarget\.[0-9a-f]{16}\.mibc$"));
+            CollectionAssert.Contains(File.ReadAllLines(rsp), "--mibc:" + mibc);
+            // ILC's JIT read the recorded data for Sum (its header names the PGO data it used; without a profile it
+            // names none) and guards the virtual call with method-table compares (guarded devirtualization).
+            string jit = File.ReadAllText(disasm);
+            File.Delete(disasm);
+            StringAssert.Contains(jit, "; Assembly listing for method RecordTarget.Program:Sum(", jit);
+            Assert.IsFalse(jit.Contains("No PGO data"), "ILC's JIT did not use the .mibc for Sum:\n" + jit);
+            StringAssert.Matches(jit, new Regex(@"optimized using (Static|Synthesized) PGO"), jit);
+            StringAssert.Matches(jit, new Regex(@"cmp\s+qword ptr \[r\w+\], r\w+"), "no method-table guard in Sum:\n" + jit);
+            var run = DotNetCli.RunProgram(s.Root, s.Path_("aot/RecordTarget"), "50");
+            Assert.AreEqual(0, run.ExitCode, run.ToString());
+            StringAssert.Contains(run.Output, "ok");
+
+            // Same profile again: nothing to recompile. A new profile (the recording merged with itself: every count
+            // doubled) is a new .mibc path, so ILC runs again.
+            var again = s.Dotnet("publish", project, aot);
+            Scenario.AssertSucceeded(again);
+            Assert.IsFalse(again.Output.Contains("Generating native code"), "an unchanged profile recompiled");
+            var merged = ProfileMerger.Merge(new[] { ("a", ProfileDecoder.Decode(File.ReadAllBytes(r.ProfilePath))), ("b", ProfileDecoder.Decode(File.ReadAllBytes(r.ProfilePath))) });
+            File.WriteAllBytes(s.Path_("RecordTarget/default.pgo"), ProfileEncoder.Encode(merged.Profile));
+            var changed = s.Dotnet("publish", project, aot);
+            Scenario.AssertSucceeded(changed);
+            StringAssert.Contains(changed.Output, "Generating native code");
+            string newMibc = Directory.GetFiles(pgoDir, "*.mibc").Single();
+            Assert.AreNotEqual(mibc, newMibc);
+            CollectionAssert.Contains(File.ReadAllLines(rsp), "--mibc:" + newMibc);
+
+            File.Delete(disasm);
+            var off = s.Dotnet("publish", project, aot.Concat(new[] { "-p:Pgo=off" }).ToArray());
+            Scenario.AssertSucceeded(off);
+            string offJit = File.ReadAllText(disasm);
+            StringAssert.Contains(offJit, "; Assembly listing for method RecordTarget.Program:Sum(", offJit);
+            Assert.IsFalse(offJit.Contains("PGO"), "without a profile ILC's JIT should have no PGO data for Sum:\n" + offJit);
+            Assert.IsFalse(Regex.IsMatch(offJit, @"cmp\s+qword ptr \[r\w+\], r\w+"), "without a profile there should be no guard:\n" + offJit);
+            Assert.IsFalse(File.ReadAllLines(rsp).Any(l => l.StartsWith("--mibc:", System.StringComparison.Ordinal)), "Pgo=off still passes a .mibc");
+            Assert.AreEqual(0, Directory.GetFiles(pgoDir, "*.mibc").Length);
+
+            // ReadyToRun: crossgen2 gets the same file.
+            var r2r = s.Dotnet("publish", project, new[] { "-c", "Release", "-r", "linux-x64", "--self-contained", "false", "-p:PublishReadyToRun=true", "-v:d", "-o", s.Path_("r2r") });
+            Scenario.AssertSucceeded(r2r);
+            string r2rMibc = Directory.GetFiles(pgoDir, "*.mibc").Single();
+            // The crossgen2 response file is temporary; a detailed log shows its lines (-m: is crossgen2's --mibc).
+            StringAssert.Contains(r2r.Output, "-m:\"" + r2rMibc + "\"", "crossgen2 did not get the .mibc");
+            var r2rRun = DotNetCli.RunProgram(s.Root, s.Path_("r2r/RecordTarget"), "50");
+            Assert.AreEqual(0, r2rRun.ExitCode, r2rRun.ToString());
+        }
+    }
+}
