@@ -113,6 +113,13 @@ namespace Pgo.Build.Mibc
         {
             var blob = reader.GetBlobReader(signature);
             var output = new BlobBuilder();
+            CopyMethodSignature(ref blob, output, reader, assemblyName);
+            return _builder.GetOrAddBlob(output);
+        }
+
+        /// <summary>Header, generic arity, parameter count, return type and parameter types.</summary>
+        private void CopyMethodSignature(ref BlobReader blob, BlobBuilder output, MetadataReader reader, string assemblyName)
+        {
             var header = blob.ReadSignatureHeader();
             output.WriteByte(header.RawValue);
             if (header.IsGeneric)
@@ -126,8 +133,6 @@ namespace Pgo.Build.Mibc
             {
                 CopyType(ref blob, output, reader, assemblyName);
             }
-
-            return _builder.GetOrAddBlob(output);
         }
 
         /// <summary>Copies one type (with its custom modifiers) from a signature blob.</summary>
@@ -193,23 +198,8 @@ namespace Pgo.Build.Mibc
                     }
 
                     case 0x1B: // FNPTR
-                    {
-                        var header = blob.ReadSignatureHeader();
-                        output.WriteByte(header.RawValue);
-                        if (header.IsGeneric)
-                        {
-                            output.WriteCompressedInteger(blob.ReadCompressedInteger());
-                        }
-
-                        int parameters = blob.ReadCompressedInteger();
-                        output.WriteCompressedInteger(parameters);
-                        for (int i = 0; i <= parameters; i++)
-                        {
-                            CopyType(ref blob, output, reader, assemblyName);
-                        }
-
+                        CopyMethodSignature(ref blob, output, reader, assemblyName);
                         return;
-                    }
 
                     default:
                         if ((code >= 0x01 && code <= 0x0E) || code == 0x16 || code == 0x18 || code == 0x19 || code == 0x1C)

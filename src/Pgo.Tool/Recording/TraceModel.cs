@@ -23,21 +23,7 @@ namespace Pgo.Tool.Recording
         /// <summary>IL offset of the code at <paramref name="nativeOffset"/>, or null when the map does not say.</summary>
         public int? IlOffsetAt(uint nativeOffset)
         {
-            int lo = 0, hi = Map.Length - 1, found = -1;
-            while (lo <= hi)
-            {
-                int mid = (lo + hi) / 2;
-                if (Map[mid].Native <= nativeOffset)
-                {
-                    found = mid;
-                    lo = mid + 1;
-                }
-                else
-                {
-                    hi = mid - 1;
-                }
-            }
-
+            int found = Search.LastAtOrBefore(Map.Length, i => Map[i].Native <= nativeOffset);
             if (found < 0)
             {
                 return null;
@@ -60,6 +46,30 @@ namespace Pgo.Tool.Recording
             }
 
             return null;
+        }
+    }
+
+    internal static class Search
+    {
+        /// <summary>The last index in [0, count) for which the monotone predicate holds (true...true false...false), or -1.</summary>
+        public static int LastAtOrBefore(int count, Func<int, bool> atOrBefore)
+        {
+            int lo = 0, hi = count - 1, found = -1;
+            while (lo <= hi)
+            {
+                int mid = (lo + hi) / 2;
+                if (atOrBefore(mid))
+                {
+                    found = mid;
+                    lo = mid + 1;
+                }
+                else
+                {
+                    hi = mid - 1;
+                }
+            }
+
+            return found;
         }
     }
 
@@ -88,21 +98,8 @@ namespace Pgo.Tool.Recording
         public CodeVersion? Find(ulong address)
         {
             _sorted ??= SortCode();
-            int lo = 0, hi = _sorted.Length - 1, found = -1;
-            while (lo <= hi)
-            {
-                int mid = (lo + hi) / 2;
-                if (_sorted[mid].Start <= address)
-                {
-                    found = mid;
-                    lo = mid + 1;
-                }
-                else
-                {
-                    hi = mid - 1;
-                }
-            }
-
+            var sorted = _sorted;
+            int found = Search.LastAtOrBefore(sorted.Length, i => sorted[i].Start <= address);
             if (found < 0)
             {
                 return null;
