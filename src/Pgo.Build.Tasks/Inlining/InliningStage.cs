@@ -180,6 +180,12 @@ namespace Pgo.Build.Inlining
 
         private static void WriteState(string path, string mvid, SortedDictionary<int, ushort> originalFlags)
         {
+            if (originalFlags.Count == 0)
+            {
+                AtomicFile.TryDelete(path); // nothing patched: nothing to undo later
+                return;
+            }
+
             var text = new StringBuilder("PGO-INLINING-STATE V1\n# mvid: ").Append(mvid).Append('\n');
             foreach (var kv in originalFlags)
             {

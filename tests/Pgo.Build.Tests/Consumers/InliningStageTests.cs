@@ -83,6 +83,7 @@ namespace Pgo.Build.Tests.Consumers
 
             InliningStage.Run(assembly, hints, InliningStage.DefaultBudget, restoreOnly: true);
             CollectionAssert.AreEqual(original, File.ReadAllBytes(assembly));
+            Assert.IsFalse(File.Exists(Path.Combine(hints, InliningStage.StateFileName)), "nothing left to undo, yet the state file stayed");
         }
 
         [TestMethod]
