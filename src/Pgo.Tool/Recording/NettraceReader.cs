@@ -77,7 +77,7 @@ namespace Pgo.Tool.Recording
         {
             var methods = new Dictionary<(long MethodId, long Version), CodeVersion>();
             using var source = new EventPipeEventSource(nettracePath);
-            source.Clr.All += e =>
+            void OnEvent(TraceEvent e)
             {
                 switch (e)
                 {
@@ -113,7 +113,12 @@ namespace Pgo.Tool.Recording
 
                         break;
                 }
-            };
+            }
+
+            // Live events cover code jitted while recording; the rundown at the end of the session (its own
+            // provider) covers methods and modules that were there before it started (an attached recording).
+            source.Clr.All += OnEvent;
+            new ClrRundownTraceEventParser(source).All += OnEvent;
             source.Process();
         }
 

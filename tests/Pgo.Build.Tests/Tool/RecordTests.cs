@@ -136,6 +136,35 @@ namespace Pgo.Build.Tests.Tool
             StringAssert.Contains(r.Stderr, "pgo: wrote " + r.ProfilePath);
         }
 
+        [TestMethod]
+        public void Attaching_to_a_running_process_records_its_methods_with_lines()
+        {
+            var r = Recording();
+            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true };
+            start.ArgumentList.Add(r.Assembly);
+            start.ArgumentList.Add("4000");
+            using var process = System.Diagnostics.Process.Start(start)!;
+            try
+            {
+                System.Threading.Thread.Sleep(1000); // past startup: Run is already jitted, only the rundown names it
+                string output = Path.Combine(r.Root, "attached.pgo");
+                var stderr = new StringWriter();
+                int exit = Pgo.Tool.Program.Run(new[] { "record", "--pid", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--duration", "1s", "-o", output }, new StringWriter(), stderr);
+
+                Assert.AreEqual(0, exit, stderr.ToString());
+                StringAssert.Contains(stderr.ToString(), "holds CPU samples only");
+                var profile = ProfileDecoder.Decode(File.ReadAllBytes(output));
+                var run = Function(profile, "RecordTarget.Program.Run");
+                Assert.AreEqual(PdbStartLine(r.Assembly, "Run"), run.StartLine, "methods jitted before the session must still get their lines");
+                Assert.IsTrue(profile.Samples.Sum(x => x.Values[0]) > 50);
+            }
+            finally
+            {
+                process.Kill();
+                process.WaitForExit();
+            }
+        }
+
         private static ProfileFunction Function(ProfileData p, string name)
         {
             var found = p.Samples.SelectMany(s => s.Stack).SelectMany(l => l.Lines).Select(l => l.Function).Where(f => f.Name == name).Distinct().ToList();
