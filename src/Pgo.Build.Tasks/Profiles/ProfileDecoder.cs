@@ -69,7 +69,7 @@ namespace Pgo.Build.Profiles
                 case ProfileCompression.Gzip:
                     return Gunzip(bytes, limits, cancellation);
                 case ProfileCompression.Zstd:
-                    throw new ProfileFormatException("decompressing profile: zstd-compressed profiles are not supported yet; decompress it first (zstd -d)");
+                    return Inflate(() => new ZstdSharp.DecompressionStream(new MemoryStream(bytes, writable: false)), limits, cancellation);
                 case ProfileCompression.Lz4:
                     throw new ProfileFormatException("decompressing profile: LZ4-compressed profiles are not supported yet; decompress it first (lz4 -d)");
                 default:
@@ -112,6 +112,47 @@ namespace Pgo.Build.Profiles
             catch (EndOfStreamException e)
             {
                 throw new ProfileFormatException("decompressing profile: unexpected EOF", e);
+            }
+        }
+
+        private static bool AllFunctionIdsAreZero(Perftools.Profiles.Profile p)
+        {
+            foreach (var f in p.Function)
+            {
+                if (f.Id != 0)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        /// <summary>zstd (Datadog's current profiler), under the same size limit as gzip.</summary>
+        private static byte[] Inflate(Func<Stream> open, ProfileLimits limits, CancellationToken cancellation)
+        {
+            try
+            {
+                using var input = open();
+                using var output = new MemoryStream();
+                var buffer = new byte[81920];
+                int read;
+                while ((read = input.Read(buffer, 0, buffer.Length)) > 0)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    if (output.Length + read > limits.MaxDecodedBytes)
+                    {
+                        throw new ProfileFormatException($"decompressing profile: decompressed size exceeds the limit of {limits.MaxDecodedBytes} bytes");
+                    }
+
+                    output.Write(buffer, 0, read);
+                }
+
+                return output.ToArray();
+            }
+            catch (Exception e) when (e is InvalidDataException || e is EndOfStreamException || e is IOException || e is InvalidOperationException || e is ArgumentException)
+            {
+                throw new ProfileFormatException("decompressing profile: " + e.Message, e);
             }
         }
 
@@ -163,20 +204,26 @@ namespace Pgo.Build.Profiles
                 }
             }
 
+            // Pyroscope's older .NET profiler writes Function.id = 0 for every function and means the 1-based position
+            // (what Pyroscope's own FixFunctionIDForBrokenDotnet assumes). Only that exact shape is accepted; a single
+            // id of 0 among real ids stays Go's error.
+            bool implicitIds = p.Function.Count > 0 && AllFunctionIdsAreZero(p);
             var functions = new Dictionary<ulong, ProfileFunction>(p.Function.Count);
-            foreach (var f in p.Function)
+            for (int index = 0; index < p.Function.Count; index++)
             {
-                if (f.Id == 0)
+                var f = p.Function[index];
+                ulong id = implicitIds ? (ulong)index + 1 : f.Id;
+                if (id == 0)
                 {
                     throw Malformed("found function with reserved ID=0");
                 }
 
-                if (functions.ContainsKey(f.Id))
+                if (functions.ContainsKey(id))
                 {
-                    throw Malformed($"multiple functions with same id: {f.Id}");
+                    throw Malformed($"multiple functions with same id: {id}");
                 }
 
-                functions.Add(f.Id, new ProfileFunction(Str(f.Name), Str(f.SystemName), Str(f.Filename), f.StartLine));
+                functions.Add(id, new ProfileFunction(Str(f.Name), Str(f.SystemName), Str(f.Filename), f.StartLine));
             }
 
             cancellation.ThrowIfCancellationRequested();
