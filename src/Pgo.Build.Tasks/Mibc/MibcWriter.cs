@@ -53,15 +53,25 @@ namespace Pgo.Build.Mibc
                 }
 
                 int token = matched.Method.Token;
-                var schema = Schema(matched.Records, references, (il, type) => receivers.MayReceive(token, il, type), ref droppedSlots);
-                if (schema.Count == 0)
+                List<SchemaRecord> schema;
+                MemberReferenceHandle member;
+                try
                 {
+                    schema = Schema(matched.Records, references, (il, type) => receivers.MayReceive(token, il, type), ref droppedSlots);
+                    if (schema.Count == 0)
+                    {
+                        continue;
+                    }
+
+                    var parent = references.TypeOf(reader, assembly.AssemblyName, definition.GetDeclaringType());
+                    member = metadata.AddMemberReference(parent, metadata.GetOrAddString(reader.GetString(definition.Name)),
+                        references.MethodSignature(reader, assembly.AssemblyName, definition.Signature));
+                }
+                catch (Exception e) when (e is NotSupportedException || e is BadImageFormatException)
+                {
+                    skipped++; // a signature or scope this writer cannot express: leave the method out rather than guess
                     continue;
                 }
-
-                var parent = references.TypeOf(reader, assembly.AssemblyName, definition.GetDeclaringType());
-                var member = metadata.AddMemberReference(parent, metadata.GetOrAddString(reader.GetString(definition.Name)),
-                    references.MethodSignature(reader, assembly.AssemblyName, definition.Signature));
 
                 groupCode.OpCode(ILOpCode.Ldtoken);
                 groupCode.Token(member);

@@ -1,3 +1,4 @@
+using System;
 using System.IO;
 using Microsoft.Build.Framework;
 using Pgo.Build.Mibc;
@@ -30,9 +31,12 @@ namespace Pgo.Build.Tasks
                 MibcFile = outcome.MibcPath ?? "";
                 Log.LogMessage(MessageImportance.High, outcome.Summary);
             }
-            catch (PgoException e)
+            catch (Exception e) when (e is PgoException || e is IOException || e is UnauthorizedAccessException || e is BadImageFormatException || e is InvalidOperationException || e is NotSupportedException || e is FormatException || e is ArgumentException)
             {
-                TaskLog.Error(Log, e);
+                // Matching must never fail a build: the program is built without the .mibc.
+                MibcStage.DeleteStale(Path.GetFullPath(HintDirectory), null);
+                Log.LogWarning(null, PgoCodes.ConsumerSkipped, null, Assembly, 0, 0, 0, 0,
+                    $"the .mibc step was skipped ({e.GetType().Name}: {e.Message}); the build goes on without static PGO data.");
             }
 
             return !Log.HasLoggedErrors;
