@@ -35,5 +35,6 @@ namespace Pgo.Build
         public const string NoStartLines = "PGO101";
         public const string CacheWriteFailed = "PGO102";
         public const string ConsumerSkipped = "PGO103";
+        public const string ProfileMismatch = "PGO104";
     }
 }

@@ -12,7 +12,11 @@ using Pgo.Build.RuntimePgo;
 namespace Pgo.Build.Mibc
 {
     /// <summary>What the .mibc stage did for one assembly.</summary>
-    public sealed record MibcOutcome(string? MibcPath, RecordMatchReport Match, MibcWriteResult? Written, string Summary);
+    public sealed record MibcOutcome(string? MibcPath, RecordMatchReport Match, MibcWriteResult? Written, string Summary)
+    {
+        /// <summary>PGO104 text when the profile looks like another program's or a stale one; null otherwise.</summary>
+        public string? Mismatch { get; init; }
+    }
 
     /// <summary>
     /// The .mibc consumer, after compilation: reads <c>devirt-hints.txt</c> and <c>block-counts.txt</c> (never engine
@@ -21,7 +25,7 @@ namespace Pgo.Build.Mibc
     /// </summary>
     public static class MibcStage
     {
-        public static MibcOutcome Run(string assemblyPath, string hintDirectory)
+        public static MibcOutcome Run(string assemblyPath, string hintDirectory, bool isExecutable = false)
         {
             var records = new List<RuntimeRecord>();
             string devirt = Path.Combine(hintDirectory, HintFileNames.DevirtHints);
@@ -47,17 +51,18 @@ namespace Pgo.Build.Mibc
                 ?? throw new PgoException(PgoCodes.UnreadableProfile, $"'{assemblyPath}' is not a readable managed assembly", assemblyPath);
             var (matched, report) = RuntimeRecordMatcher.Match(assembly, records);
             string name = assembly.AssemblyName;
+            string? mismatch = Mismatch(name, records, report, isExecutable);
             if (matched.Count == 0)
             {
                 DeleteStale(hintDirectory, null);
-                return new MibcOutcome(null, report, null, $"PGO: {name}: no .mibc ({report}).");
+                return new MibcOutcome(null, report, null, $"PGO: {name}: no .mibc ({report}).") { Mismatch = mismatch };
             }
 
             var written = MibcWriter.Write(assembly, matched, name + ".mibc");
             if (written.IsEmpty)
             {
                 DeleteStale(hintDirectory, null);
-                return new MibcOutcome(null, report, written, $"PGO: {name}: no .mibc ({report}; nothing encodable).");
+                return new MibcOutcome(null, report, written, $"PGO: {name}: no .mibc ({report}; nothing encodable).") { Mismatch = mismatch };
             }
 
             string path = Path.Combine(hintDirectory, name + "." + Sha256Hex.Of(written.Bytes).Substring(0, 16) + ".mibc");
@@ -68,8 +73,47 @@ namespace Pgo.Build.Mibc
                 name, written.Methods, written.Records, written.TypeHistograms, path, report,
                 written.SkippedMethods > 0 ? string.Format(CultureInfo.InvariantCulture, "; {0:N0} methods of generic types or generic methods not written yet", written.SkippedMethods) : "",
                 written.DroppedTypeSlots > 0 ? string.Format(CultureInfo.InvariantCulture, "; {0:N0} receiver-type slots left out (types a call site cannot receive, or generic instantiations)", written.DroppedTypeSlots) : "");
-            return new MibcOutcome(path, report, written, summary);
+            return new MibcOutcome(path, report, written, summary) { Mismatch = mismatch };
         }
+
+        /// <summary>
+        /// The profile carries runtime data of an application, yet none for this executable (another program's
+        /// profile), or most of this assembly's recorded methods changed since the recording (a stale profile).
+        /// Framework assemblies (System.*, Microsoft.*, netstandard, mscorlib) do not count as an application.
+        /// </summary>
+        private static string? Mismatch(string assemblyName, IReadOnlyList<RuntimeRecord> records, RecordMatchReport report, bool isExecutable)
+        {
+            if (report.Recorded > 0 && report.Changed * 2 > report.Recorded)
+            {
+                return string.Format(CultureInfo.InvariantCulture,
+                    "the profile is stale for {0}: {1} of its {2} recorded methods changed since the recording and get no profile data; record the current build again (pgo record).",
+                    assemblyName, report.Changed, report.Recorded);
+            }
+
+            if (!isExecutable || report.Recorded > 0)
+            {
+                return null;
+            }
+
+            var applications = new SortedSet<string>(StringComparer.Ordinal);
+            foreach (var r in records)
+            {
+                int bang = r.Method.IndexOf('!');
+                string owner = bang > 0 ? r.Method.Substring(0, bang) : "";
+                if (owner.Length > 0 && !IsFramework(owner))
+                {
+                    applications.Add(owner);
+                }
+            }
+
+            return applications.Count == 0
+                ? null
+                : $"the profile may not belong to this program: it holds runtime PGO data of {string.Join(", ", applications)} but none of {assemblyName}; nothing of it applies.";
+        }
+
+        private static bool IsFramework(string assembly) =>
+            assembly.StartsWith("System", StringComparison.Ordinal) || assembly.StartsWith("Microsoft.", StringComparison.Ordinal) ||
+            assembly == "netstandard" || assembly == "mscorlib";
 
         /// <summary>Removes the .mibc files of the hint directory except <paramref name="keep"/>.</summary>
         public static void DeleteStale(string hintDirectory, string? keep)

@@ -19,6 +19,9 @@ namespace Pgo.Build.Tasks
         [Required]
         public string HintDirectory { get; set; } = "";
 
+        /// <summary><c>$(OutputType)</c> is Exe/WinExe: a profile without data for it may be another program's (PGO104).</summary>
+        public bool IsExecutable { get; set; }
+
         /// <summary>The .mibc written, or empty when the profile holds no data for this assembly.</summary>
         [Output]
         public string MibcFile { get; private set; } = "";
@@ -27,9 +30,13 @@ namespace Pgo.Build.Tasks
         {
             try
             {
-                var outcome = MibcStage.Run(Path.GetFullPath(Assembly), Path.GetFullPath(HintDirectory));
+                var outcome = MibcStage.Run(Path.GetFullPath(Assembly), Path.GetFullPath(HintDirectory), IsExecutable);
                 MibcFile = outcome.MibcPath ?? "";
                 Log.LogMessage(MessageImportance.High, outcome.Summary);
+                if (outcome.Mismatch != null)
+                {
+                    Log.LogWarning(null, PgoCodes.ProfileMismatch, null, Assembly, 0, 0, 0, 0, outcome.Mismatch);
+                }
             }
             catch (Exception e) when (e is PgoException || e is IOException || e is UnauthorizedAccessException || e is BadImageFormatException || e is InvalidOperationException || e is NotSupportedException || e is FormatException || e is ArgumentException)
             {

@@ -102,6 +102,44 @@ namespace Pgo.Build.Tests.Consumers
             StringAssert.Contains(outcome.Summary, "no .mibc");
         }
 
+        [TestMethod]
+        public void Profile_of_another_program_is_reported_for_an_executable_only()
+        {
+            var r = RecordedFixture.Get();
+            using var dir = new TempDir();
+            string hints = WriteHints(r.ProfilePath, dir);
+            string otherProgram = typeof(MibcStageTests).Assembly.Location; // this test assembly: no recorded method of it
+
+            var exe = MibcStage.Run(otherProgram, hints, isExecutable: true);
+            var library = MibcStage.Run(otherProgram, hints, isExecutable: false);
+            var own = MibcStage.Run(r.Assembly, hints, isExecutable: true);
+
+            Assert.IsNull(exe.MibcPath);
+            StringAssert.Contains(exe.Mismatch, "may not belong to this program");
+            StringAssert.Contains(exe.Mismatch, "RecordTarget");
+            Assert.IsNull(library.Mismatch, "a library need not be in an application's profile");
+            Assert.IsNull(own.Mismatch, own.Mismatch);
+        }
+
+        [TestMethod]
+        public void Stale_profile_is_reported_when_most_recorded_methods_changed()
+        {
+            var r = RecordedFixture.Get();
+            using var dir = new TempDir();
+            string hints = WriteHints(r.ProfilePath, dir);
+            var provenance = new HintProvenance("hand-made", "samples/count", 99);
+            string devirt = Path.Combine(hints, HintFileNames.DevirtHints);
+            string blocks = Path.Combine(hints, HintFileNames.BlockCounts);
+            static RuntimeRecord Edit(RuntimeRecord x) => x.Method.StartsWith("RecordTarget!", StringComparison.Ordinal) ? x with { IlHash = x.IlHash ^ 1 } : x;
+            File.WriteAllBytes(devirt, RuntimeRecordFiles.WriteDevirtHints(RuntimeRecordFiles.ReadDevirtHints(devirt).Select(Edit), provenance));
+            File.WriteAllBytes(blocks, RuntimeRecordFiles.WriteBlockCounts(RuntimeRecordFiles.ReadBlockCounts(blocks).Select(Edit), provenance));
+
+            var outcome = MibcStage.Run(r.Assembly, hints, isExecutable: true);
+
+            Assert.IsNull(outcome.MibcPath);
+            StringAssert.Contains(outcome.Mismatch, "the profile is stale for RecordTarget");
+        }
+
         /// <summary>The hint stage's files for <paramref name="profile"/>, as a build writes them.</summary>
         private static string WriteHints(string profile, TempDir dir)
         {
