@@ -35,8 +35,16 @@ namespace Pgo.Build.Inlining
         public static InliningOutcome Run(string assemblyPath, string hintDirectory, int ilBudget, bool restoreOnly = false)
         {
             string hintsPath = Path.Combine(hintDirectory, HintFileNames.InlineHints);
-            string statePath = Path.Combine(hintDirectory, StateFileName);
             var hot = !restoreOnly && File.Exists(hintsPath) ? InlineHintsFile.Read(hintsPath) : Array.Empty<CallGraph.CallEdge>();
+            return Core(assemblyPath, hot, Path.Combine(hintDirectory, StateFileName), ilBudget);
+        }
+
+        /// <summary>What <see cref="Run"/> would mark for these hot call sites, without touching any file.</summary>
+        public static InliningOutcome Plan(string assemblyPath, IReadOnlyList<CallGraph.CallEdge> hot, int ilBudget) =>
+            Core(assemblyPath, hot, null, ilBudget);
+
+        private static InliningOutcome Core(string assemblyPath, IReadOnlyList<CallGraph.CallEdge> hot, string? statePath, int ilBudget)
+        {
             byte[] image = File.ReadAllBytes(assemblyPath);
             var skipped = new SortedDictionary<string, int>(StringComparer.Ordinal);
             var marked = new List<string>();
@@ -56,7 +64,7 @@ namespace Pgo.Build.Inlining
                 int FlagsOffset(MethodDefinitionHandle h) => tableOffset + (MetadataTokens.GetRowNumber(h) - 1) * rowSize + 4;
 
                 // Undo what an earlier run did to this very compiler output.
-                var original = ReadState(statePath, mvid);
+                var original = statePath == null ? new Dictionary<int, ushort>() : ReadState(statePath, mvid);
                 foreach (var kv in original)
                 {
                     var h = MetadataTokens.MethodDefinitionHandle(kv.Key);
@@ -88,6 +96,12 @@ namespace Pgo.Build.Inlining
                         candidates++;
                         var method = reader.GetMethodDefinition(h);
                         ushort flags = ReadUInt16(image, FlagsOffset(h));
+                        if (statePath == null && (flags & AggressiveInlining) != 0)
+                        {
+                            marked.Add(callee); // a plan on a build output that already carries the flag (from the source or a build)
+                            continue;
+                        }
+
                         string? reason = Ineligible(pe, method, flags, ilBudget);
                         if (reason != null)
                         {
@@ -101,8 +115,12 @@ namespace Pgo.Build.Inlining
                     }
                 }
 
-                changed = AtomicFile.WriteIfChanged(assemblyPath, image);
-                WriteState(statePath, mvid, newState);
+                changed = false;
+                if (statePath != null)
+                {
+                    changed = AtomicFile.WriteIfChanged(assemblyPath, image);
+                    WriteState(statePath, mvid, newState);
+                }
             }
 
             string skippedText = skipped.Count == 0 ? "" : "; not marked: " + string.Join(", ", skipped.Select(kv => $"{kv.Value} {kv.Key}"));

@@ -7,6 +7,7 @@ using Pgo.Build;
 using Pgo.Build.Caching;
 using Pgo.Build.CallGraph;
 using Pgo.Build.Engine;
+using Pgo.Build.Inlining;
 using Pgo.Build.Profiles;
 using Pgo.Build.RuntimePgo;
 using Pgo.Tool.Cli;
@@ -21,6 +22,7 @@ namespace Pgo.Tool.Commands
 
         public string Help =>
 @"Usage: pgo top <profile> [-n 20] [--threshold 99] [--no-cache]
+                     [--project App.csproj [-c Release] | --assembly bin/Release/net10.0/App.dll] [--inline-budget 120]
 
 Prints the build's summary line for <profile> (the same numbers 'dotnet build' logs), the hottest
 functions by flat weight (with cumulative weight) and the hot call sites chosen by the build's CDF
@@ -30,6 +32,11 @@ Options:
   -n, --count <n>         rows per table (default 20; 0 = all)
       --threshold <pct>   hot call site threshold, like -p:PgoHotCallsiteThreshold (default 99)
       --no-cache          decode the profile even when the build cache has its graph
+      --project <csproj>  also show what a build of this project would do with the profile (its built
+                          assembly, found with dotnet msbuild -getProperty:TargetPath; build it first)
+  -c, --configuration     the configuration of --project (default Release)
+      --assembly <dll>    the same for a built assembly given directly
+      --inline-budget <n> like -p:PgoInlineBudget (default 120)
   -h, --help              this help
 ";
 
@@ -37,6 +44,10 @@ Options:
         {
             ["-n"] = "count", ["--count"] = "count",
             ["--threshold"] = "threshold",
+            ["--project"] = "project",
+            ["-c"] = "configuration", ["--configuration"] = "configuration",
+            ["--assembly"] = "assembly",
+            ["--inline-budget"] = "inline-budget",
         };
 
         public IReadOnlyDictionary<string, string> FlagOptions { get; } = new Dictionary<string, string>
@@ -79,7 +90,31 @@ Options:
                 throw new ToolException($"{e.Code}: {e.Message}", ExitCodes.Failure, e);
             }
 
+            string? project = args.Value("project");
+            string? assembly = args.Value("assembly");
+            if (project != null && assembly != null)
+            {
+                throw ToolException.Usage("give either --project or --assembly");
+            }
+
+            int budget = InliningStage.DefaultBudget;
+            string? budgetText = args.Value("inline-budget");
+            if (budgetText != null && (!int.TryParse(budgetText, NumberStyles.None, CultureInfo.InvariantCulture, out budget) || budget <= 0))
+            {
+                throw ToolException.Usage($"invalid inline budget '{budgetText}': a positive number of IL bytes");
+            }
+
+            if (project != null)
+            {
+                assembly = ProjectReport.AssemblyOf(project, args.Value("configuration") ?? "Release");
+            }
+
             TopReport.Write(stdout, Path.GetFullPath(path), sha, profile.Graph, threshold, count, profile.RuntimeRecords);
+            if (assembly != null)
+            {
+                ProjectReport.Write(stdout, Path.GetFullPath(assembly), profile.Graph, profile.RuntimeRecords, threshold, budget, count);
+            }
+
             return ExitCodes.Success;
         }
 

@@ -331,5 +331,32 @@ namespace Pgo.Build.Tests.Tool
             Assert.AreEqual("", err);
             StringAssert.Matches(output, new System.Text.RegularExpressions.Regex(@"^pgo \d+\.\d+\.\d+\S*\n$"));
         }
+    
+        [TestMethod]
+        public void Assembly_option_shows_what_a_build_would_do_with_the_recording()
+        {
+            var r = RecordedFixture.Get();
+
+            var (code, output, err) = Pgo("top", r.ProfilePath, "--no-cache", "--assembly", r.Assembly);
+
+            Assert.AreEqual(0, code, err);
+            StringAssert.Contains(output, "What a build of RecordTarget (" + r.Assembly + ") would do:");
+            StringAssert.Contains(output, "  .mibc: ");
+            StringAssert.Contains(output, "0 changed since recording");
+            StringAssert.Matches(output, new System.Text.RegularExpressions.Regex(@"devirtualize RecordTarget\.Program\.Sum \+\d+ \(IL_[0-9a-f]{4}\) -> RecordTarget\.Square \(\d+% of \d+ slots\)"));
+            StringAssert.Contains(output, "  inlining: AggressiveInlining on ");
+        }
+
+        [TestMethod]
+        public void Project_option_needs_a_built_project()
+        {
+            var r = RecordedFixture.Get();
+            string project = System.IO.Path.Combine(r.Root, "RecordTarget", "RecordTarget.csproj"); // built with -o out, so its TargetPath is absent
+
+            var (code, _, err) = Pgo("top", r.ProfilePath, "--no-cache", "--project", project, "-c", "Release");
+
+            Assert.AreEqual(1, code, err);
+            StringAssert.Contains(err, "build the project first");
+        }
     }
 }

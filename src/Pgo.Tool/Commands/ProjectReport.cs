@@ -1,0 +1,100 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using Pgo.Build.CallGraph;
+using Pgo.Build.Inlining;
+using Pgo.Build.Matching;
+using Pgo.Build.Metadata;
+using Pgo.Build.Mibc;
+using Pgo.Build.RuntimePgo;
+using Pgo.Tool.Cli;
+
+namespace Pgo.Tool.Commands
+{
+    /// <summary>
+    /// <c>pgo top --project/--assembly</c>: what a build of that assembly would do with the profile, computed by the
+    /// same stages a build runs (matching, the .mibc writer, the inlining planner), without writing anything.
+    /// </summary>
+    internal static class ProjectReport
+    {
+        /// <summary>The built assembly of a project: <c>dotnet msbuild -getProperty:TargetPath</c>.</summary>
+        public static string AssemblyOf(string project, string configuration)
+        {
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var arg in new[] { "msbuild", project, "-getProperty:TargetPath", "-p:Configuration=" + configuration, "-nologo" })
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            using var process = Process.Start(start) ?? throw new ToolException("could not run dotnet msbuild");
+            string output = process.StandardOutput.ReadToEnd().Trim();
+            string error = process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            if (process.ExitCode != 0 || output.Length == 0)
+            {
+                throw new ToolException($"cannot evaluate '{project}': {(error.Length > 0 ? error.Trim() : output)}");
+            }
+
+            if (!File.Exists(output))
+            {
+                throw new ToolException($"'{output}' does not exist: build the project first (dotnet build -c {configuration})");
+            }
+
+            return output;
+        }
+
+        public static void Write(TextWriter w, string assemblyPath, WeightedCallGraph graph, IReadOnlyList<RuntimeRecord> records, double threshold, int inlineBudget, int count)
+        {
+            using var assembly = AssemblySymbols.TryOpen(assemblyPath) ?? throw new ToolException($"'{assemblyPath}' is not a readable managed assembly");
+            w.WriteLine();
+            w.WriteLine($"What a build of {assembly.AssemblyName} ({assemblyPath}) would do:");
+
+            var (matched, report) = RuntimeRecordMatcher.Match(assembly, records);
+            if (report.Recorded == 0)
+            {
+                w.WriteLine("  .mibc: the profile holds no runtime PGO data for this assembly (record it with pgo record): none written");
+            }
+            else
+            {
+                var written = MibcWriter.Write(assembly, matched, assembly.AssemblyName + ".mibc");
+                w.WriteLine(string.Format(CultureInfo.InvariantCulture,
+                    "  .mibc: {0}; written: {1:N0} methods, {2:N0} records, {3:N0} receiver-type histograms (call sites the compilers can guard){4}",
+                    report, written.Methods, written.Records, written.TypeHistograms,
+                    written.DroppedTypeSlots > 0 ? string.Format(CultureInfo.InvariantCulture, ", {0:N0} histogram slots left out", written.DroppedTypeSlots) : ""));
+                var sites = matched
+                    .SelectMany(m => m.Records.Where(r => r.Kind == InstrumentationKind.HandleHistogramTypes))
+                    .GroupBy(r => (r.MethodName, r.IlOffset, r.Line, r.StartLine))
+                    .Select(g => (Site: g.Key, Total: g.Sum(r => r.Value), Top: g.OrderByDescending(r => r.Value).ThenBy(r => r.Handle, StringComparer.Ordinal).First()))
+                    .OrderByDescending(x => x.Total).ThenBy(x => x.Site.MethodName, StringComparer.Ordinal).ThenBy(x => x.Site.IlOffset)
+                    .Take(count <= 0 ? int.MaxValue : count);
+                foreach (var (site, total, top) in sites)
+                {
+                    string type = top.Handle.Split(',')[0];
+                    w.WriteLine(string.Format(CultureInfo.InvariantCulture, "    devirtualize {0} +{1} (IL_{2:x4}) -> {3} ({4:0}% of {5} slots)",
+                        site.MethodName, site.Line - site.StartLine, site.IlOffset, type, 100.0 * top.Value / total, total));
+                }
+            }
+
+            var hot = HotSelection.HotCallSites(graph, threshold);
+            var plan = InliningStage.Plan(assemblyPath, hot, inlineBudget);
+            w.WriteLine(string.Format(CultureInfo.InvariantCulture, "  inlining: AggressiveInlining on {0:N0} of {1:N0} hot callees defined here (IL budget {2}){3}",
+                plan.Marked.Count, plan.Candidates, inlineBudget,
+                plan.Skipped.Count == 0 ? "" : "; not marked: " + string.Join(", ", plan.Skipped.Select(kv => $"{kv.Value} {kv.Key}"))));
+            foreach (var name in plan.Marked)
+            {
+                w.WriteLine("    inline " + name);
+            }
+
+            var methods = new HashSet<string>(assembly.Methods().Select(m => m.Name), StringComparer.Ordinal);
+            var unmatched = hot.Select(e => e.Callee).Concat(hot.Select(e => e.Caller))
+                .Where(n => !methods.Contains(n) && !n.StartsWith("System.", StringComparison.Ordinal) && !n.StartsWith("Microsoft.", StringComparison.Ordinal) && !n.StartsWith("Interop.", StringComparison.Ordinal))
+                .Distinct(StringComparer.Ordinal).OrderBy(n => n, StringComparer.Ordinal).ToList();
+            w.WriteLine(unmatched.Count == 0
+                ? "  unmatched: every hot caller and callee is a method of this assembly or of the framework"
+                : $"  unmatched: {unmatched.Count} hot callers/callees are neither methods of this assembly nor framework methods (another assembly, or another program): {string.Join(", ", unmatched.Take(count <= 0 ? int.MaxValue : count))}");
+        }
+    }
+}
