@@ -60,13 +60,6 @@ namespace Pgo.Build.Caching
         public string PathFor(string profileSha256) =>
             Path.Combine(Directory, "graphs", Sha256Hex.Of(EngineVersion + "\n" + profileSha256) + ".graph");
 
-        public bool TryLoad(string profileSha256, out WeightedCallGraph graph)
-        {
-            bool found = TryLoad(profileSha256, out PreprocessedProfile profile);
-            graph = profile.Graph;
-            return found;
-        }
-
         public bool TryLoad(string profileSha256, out PreprocessedProfile profile)
         {
             profile = new PreprocessedProfile(WeightedCallGraph.Empty, Array.Empty<RuntimePgo.RuntimeRecord>());
@@ -89,9 +82,6 @@ namespace Pgo.Build.Caching
         }
 
         /// <summary>Stores an entry atomically. IO failures propagate; the caller decides whether they matter.</summary>
-        public void Store(string profileSha256, WeightedCallGraph graph) =>
-            AtomicFile.Write(PathFor(profileSha256), GraphFile.Write(graph, profileSha256));
-
         public void Store(string profileSha256, PreprocessedProfile profile) =>
             AtomicFile.Write(PathFor(profileSha256), GraphFile.Write(profile, profileSha256));
     }

@@ -261,19 +261,13 @@ namespace Pgo.Build.Mibc
         /// <summary>A TypeRef for an assembly-qualified, non-generic type name; null when it cannot be encoded.</summary>
         private static EntityHandle? TypeToken(string assemblyQualified, MibcReferences references)
         {
-            if (assemblyQualified.IndexOf('[') >= 0 || assemblyQualified.IndexOf('\\') >= 0)
+            if (RuntimeHandles.IsGenericInstantiation(assemblyQualified) || assemblyQualified.IndexOf('\\') >= 0)
             {
                 return null; // generic instantiations and escaped names are not encoded yet
             }
 
-            var parts = assemblyQualified.Split(',');
-            if (parts.Length < 2)
-            {
-                return null;
-            }
-
-            string assemblyName = parts[1].Trim();
-            var nested = parts[0].Trim().Split('+');
+            string assemblyName = RuntimeHandles.AssemblyPart(assemblyQualified);
+            var nested = RuntimeHandles.TypePart(assemblyQualified).Trim().Split('+');
             if (assemblyName.Length == 0 || nested.Any(n => n.Length == 0))
             {
                 return null;

@@ -4,6 +4,7 @@ using System.Reflection.Emit;
 using System.Reflection.Metadata;
 using System.Reflection.Metadata.Ecma335;
 using Pgo.Build.Metadata;
+using Pgo.Build.RuntimePgo;
 
 namespace Pgo.Build.Mibc
 {
@@ -39,8 +40,8 @@ namespace Pgo.Build.Mibc
                 return true;
             }
 
-            var parts = assemblyQualifiedType.Split(',');
-            if (parts.Length < 2 || parts[1].Trim() != _assembly.AssemblyName || !_types.TryGetValue(parts[0].Trim(), out var receiver))
+            if (RuntimeHandles.AssemblyPart(assemblyQualifiedType) != _assembly.AssemblyName ||
+                !_types.TryGetValue(RuntimeHandles.TypePart(assemblyQualifiedType).Trim(), out var receiver))
             {
                 return true;
             }

@@ -64,17 +64,13 @@ namespace Pgo.Tool.Commands
                     "  .mibc: {0}; written: {1:N0} methods, {2:N0} records, {3:N0} receiver-type histograms (call sites the compilers can guard){4}",
                     report, written.Methods, written.Records, written.TypeHistograms,
                     written.DroppedTypeSlots > 0 ? string.Format(CultureInfo.InvariantCulture, ", {0:N0} histogram slots left out", written.DroppedTypeSlots) : ""));
-                var sites = matched
-                    .SelectMany(m => m.Records.Where(r => r.Kind == InstrumentationKind.HandleHistogramTypes))
-                    .GroupBy(r => (r.MethodName, r.IlOffset, r.Line, r.StartLine))
-                    .Select(g => (Site: g.Key, Total: g.Sum(r => r.Value), Top: g.OrderByDescending(r => r.Value).ThenBy(r => r.Handle, StringComparer.Ordinal).First()))
-                    .OrderByDescending(x => x.Total).ThenBy(x => x.Site.MethodName, StringComparer.Ordinal).ThenBy(x => x.Site.IlOffset)
+                var sites = CallSiteHistogram.Of(matched.SelectMany(m => m.Records))
+                    .Where(h => h.Kind == InstrumentationKind.HandleHistogramTypes)
                     .Take(count <= 0 ? int.MaxValue : count);
-                foreach (var (site, total, top) in sites)
+                foreach (var site in sites)
                 {
-                    string type = top.Handle.Split(',')[0];
-                    w.WriteLine(string.Format(CultureInfo.InvariantCulture, "    devirtualize {0} +{1} (IL_{2:x4}) -> {3} ({4:0}% of {5} slots)",
-                        site.MethodName, site.Line - site.StartLine, site.IlOffset, type, 100.0 * top.Value / total, total));
+                    w.WriteLine(string.Format(CultureInfo.InvariantCulture, "    devirtualize {0} -> {1} ({2:0}% of {3} slots)",
+                        site.Site, RuntimeHandles.DisplayName(site.Dominant.Handle), 100 * site.DominantShare, site.Slots));
                 }
             }
 

@@ -19,9 +19,9 @@ namespace Pgo.Tool.Commands
 
 Runs <command> (a .NET program: its apphost or 'dotnet app.dll', not 'dotnet run') with EventPipe CPU
 sampling and the runtime's PGO data, and writes one gzip pprof profile when it exits or when the
-duration ends (the program is then asked to exit with SIGTERM). With --pid, attaches to a running
-process for the duration; such a recording holds CPU samples only (the runtime writes its PGO data at
-exit).
+duration ends. The runtime writes its PGO data only when the program ends by itself: a program stopped
+at the end of the duration (SIGTERM) gives CPU samples only. With --pid, attaches to a running process
+for the duration; such a recording holds CPU samples only too.
 
 Options:
   -o, --output <file>     profile to write (default: default.pgo)

@@ -189,12 +189,7 @@ Options:
         /// <summary>The recorded receiver-type and delegate-target histograms, busiest call site first.</summary>
         private static void WriteRuntimeCallSites(TextWriter w, IReadOnlyList<RuntimeRecord> records, int count)
         {
-            var sites = records
-                .Where(r => r.Kind == InstrumentationKind.HandleHistogramTypes || r.Kind == InstrumentationKind.HandleHistogramMethods)
-                .GroupBy(r => (r.Method, r.MethodName, r.Instantiation, r.IlHash, r.IlOffset, r.Line, r.StartLine, r.Kind))
-                .Select(g => (Site: g.Key, Total: g.Sum(r => r.Value), Top: g.OrderByDescending(r => r.Value).ThenBy(r => r.Handle, StringComparer.Ordinal).First()))
-                .OrderByDescending(x => x.Total).ThenBy(x => x.Site.Method, StringComparer.Ordinal).ThenBy(x => x.Site.IlOffset)
-                .ToList();
+            var sites = CallSiteHistogram.Of(records);
             if (sites.Count == 0)
             {
                 return;
@@ -204,17 +199,9 @@ Options:
             int rows = Rows(sites.Count, count);
             w.WriteLine(Invariant("Recorded call-site histograms ({0} of {1:N0}; histogram slots, summed over runs; method +line offset (IL offset) -> most frequent target):", rows, sites.Count));
             w.WriteLine(Invariant(HistogramRow, "slots", "top%", "call site"));
-            foreach (var (site, total, top) in sites.Take(rows))
+            foreach (var site in sites.Take(rows))
             {
-                string target = top.Handle;
-                int comma = target.IndexOf(", ", StringComparison.Ordinal);
-                if (comma > 0 && target.IndexOf('[') < 0)
-                {
-                    target = target.Substring(0, comma);
-                }
-
-                w.WriteLine(Invariant(HistogramRow, total, Percent(top.Value, total),
-                    Invariant("{0} +{1} (IL_{2:x4}) -> {3}", site.MethodName, site.Line - site.StartLine, site.IlOffset, target)));
+                w.WriteLine(Invariant(HistogramRow, site.Slots, Percent(site.Dominant.Value, site.Slots), site.Site + " -> " + RuntimeHandles.DisplayName(site.Dominant.Handle)));
             }
         }
 

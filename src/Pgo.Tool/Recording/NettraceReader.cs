@@ -119,7 +119,16 @@ namespace Pgo.Tool.Recording
             // provider) covers methods and modules that were there before it started (an attached recording).
             source.Clr.All += OnEvent;
             new ClrRundownTraceEventParser(source).All += OnEvent;
-            source.Process();
+            try
+            {
+                source.Process();
+            }
+            catch (Exception e) when (e is FormatException || e is EndOfStreamException || e is IOException)
+            {
+                // A trace cut short (the program was stopped, or its runtime did not write the end of the stream):
+                // everything read so far is kept.
+                contents.Truncated = true;
+            }
         }
 
         private static bool IsLoad(MethodLoadUnloadVerboseTraceData e) =>

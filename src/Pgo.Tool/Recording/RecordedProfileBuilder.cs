@@ -207,42 +207,11 @@ namespace Pgo.Tool.Recording
             }
         }
 
-        private ProfileFunction TypeFunction(string assemblyQualifiedType)
-        {
-            string type = TypeNamePart(assemblyQualifiedType);
-            return _symbols.Named(type, "type:" + assemblyQualifiedType);
-        }
+        private ProfileFunction TypeFunction(string assemblyQualifiedType) =>
+            _symbols.Named(RuntimeHandles.DisplayName(assemblyQualifiedType), "type:" + assemblyQualifiedType);
 
-        private ProfileFunction DelegateTargetFunction(string handle)
-        {
-            int at = handle.IndexOf("|@|", StringComparison.Ordinal);
-            string name = at < 0 ? handle : TypeNamePart(handle.Substring(at + 3)) + "." + handle.Substring(0, at);
-            return _symbols.Named(name, "method:" + handle);
-        }
-
-        /// <summary>The type part of an assembly-qualified name: up to the first ", " outside brackets.</summary>
-        internal static string TypeNamePart(string assemblyQualified)
-        {
-            int depth = 0;
-            for (int i = 0; i < assemblyQualified.Length; i++)
-            {
-                char c = assemblyQualified[i];
-                if (c == '[')
-                {
-                    depth++;
-                }
-                else if (c == ']')
-                {
-                    depth--;
-                }
-                else if (c == ',' && depth == 0)
-                {
-                    return assemblyQualified.Substring(0, i);
-                }
-            }
-
-            return assemblyQualified;
-        }
+        private ProfileFunction DelegateTargetFunction(string handle) =>
+            _symbols.Named(RuntimeHandles.DisplayName(handle), "method:" + handle);
 
         private static ProfileLabel Num(string key, long value) => new ProfileLabel(key, "", value, "");
 

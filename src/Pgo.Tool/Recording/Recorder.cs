@@ -40,10 +40,14 @@ namespace Pgo.Tool.Recording
                     start.ArgumentList.Add(arg);
                 }
 
-                start.Environment["DOTNET_EnableEventPipe"] = "1";
-                start.Environment["DOTNET_EventPipeOutputPath"] = Path.Combine(temp, "trace-{pid}.nettrace");
-                start.Environment["DOTNET_EventPipeOutputStreaming"] = "1";
-                start.Environment["DOTNET_EventPipeConfig"] = RecordSettings.EventPipeConfig;
+                if (settings.Duration == null)
+                {
+                    // The whole run, from the first instruction: the runtime writes the trace itself and completes it at exit.
+                    start.Environment["DOTNET_EnableEventPipe"] = "1";
+                    start.Environment["DOTNET_EventPipeOutputPath"] = Path.Combine(temp, "trace-{pid}.nettrace");
+                    start.Environment["DOTNET_EventPipeOutputStreaming"] = "1";
+                    start.Environment["DOTNET_EventPipeConfig"] = RecordSettings.EventPipeConfig;
+                }
                 foreach (var kv in settings.RuntimeEnvironment(pgoText))
                 {
                     start.Environment[kv.Key] = kv.Value;
@@ -64,19 +68,32 @@ namespace Pgo.Tool.Recording
 
                 using (process)
                 {
-                    if (settings.Duration is TimeSpan limit && !process.WaitForExit(limit))
+                    string trace;
+                    if (settings.Duration is TimeSpan limit)
                     {
-                        _progress.WriteLine($"pgo: duration {limit.TotalSeconds:0.###}s reached, asking the program to exit (SIGTERM)");
-                        Terminate(process);
+                        // A program stopped from outside never completes a trace written by its own runtime, so a
+                        // limited recording goes through the diagnostics port: the session is stopped (with rundown)
+                        // at the end of the duration, then the program is asked to exit.
+                        trace = Path.Combine(temp, "trace.nettrace");
+                        bool reached = Collect(WaitForDiagnosticsPort(process), process.Id, limit, trace);
+                        if (reached && !process.WaitForExit(TimeSpan.FromSeconds(1)))
+                        {
+                            _progress.WriteLine($"pgo: duration {limit.TotalSeconds:0.###}s reached, asking the program to exit (SIGTERM)");
+                            Terminate(process);
+                        }
+                    }
+                    else
+                    {
+                        process.WaitForExit();
+                        trace = FindTrace(temp, process.Id);
                     }
 
                     process.WaitForExit();
                     watch.Stop();
-                    string trace = FindTrace(temp, process.Id);
                     var pgo = ReadRuntimePgo(pgoText);
                     if (pgo.Count == 0)
                     {
-                        _progress.WriteLine("pgo: warning: the runtime wrote no PGO data (tiered PGO off, or the program did not exit normally)");
+                        _progress.WriteLine("pgo: warning: the runtime wrote no PGO data (tiered PGO off, or the program did not exit by itself before the end of the duration)");
                     }
 
                     var stats = WriteProfile(trace, pgo, startUtc, watch.Elapsed, settings.Output, Path.GetFileName(command[0]));
@@ -104,58 +121,12 @@ namespace Pgo.Tool.Recording
             try
             {
                 string trace = Path.Combine(temp, "trace.nettrace");
-                var providers = new[]
-                {
-                    new EventPipeProvider("Microsoft-DotNETCore-SampleProfiler", System.Diagnostics.Tracing.EventLevel.Informational),
-                    new EventPipeProvider("Microsoft-Windows-DotNETRuntime", System.Diagnostics.Tracing.EventLevel.Verbose, Convert.ToInt64(RecordSettings.RuntimeKeywords, 16)),
-                };
-                var client = new DiagnosticsClient(pid);
                 DateTime startUtc = DateTime.UtcNow;
                 var watch = Stopwatch.StartNew();
-                EventPipeSession session;
-                try
-                {
-                    session = client.StartEventPipeSession(providers, requestRundown: true, circularBufferMB: 256);
-                }
-                catch (Exception e) when (e is ServerNotAvailableException || e is DiagnosticsClientException || e is UnauthorizedAccessException || e is IOException)
-                {
-                    throw new ToolException($"cannot attach to process {pid}: {e.Message}", ExitCodes.Failure, e);
-                }
-
-                using (session)
-                {
-                    _progress.WriteLine($"pgo: recording process {pid} for {duration.TotalSeconds:0.###}s");
-                    Task copy;
-                    using (var file = File.Create(trace))
-                    {
-                        copy = session.EventStream.CopyToAsync(file);
-                        bool exited = copy.Wait(duration);
-                        if (!exited)
-                        {
-                            try
-                            {
-                                session.Stop();
-                            }
-                            catch (Exception e) when (e is ServerNotAvailableException || e is IOException || e is TimeoutException)
-                            {
-                                _progress.WriteLine("pgo: warning: the process went away before the session stopped");
-                            }
-                        }
-
-                        try
-                        {
-                            copy.Wait();
-                        }
-                        catch (AggregateException)
-                        {
-                            // The stream ends abruptly when the process exits; what was written is kept.
-                        }
-                    }
-
-                    watch.Stop();
-                    _progress.WriteLine("pgo: note: runtime PGO data is written at process exit; an attached recording holds CPU samples only");
-                    return WriteProfile(trace, Array.Empty<RuntimePgoMethod>(), startUtc, watch.Elapsed, settings.Output, "pid " + pid);
-                }
+                Collect(new DiagnosticsClient(pid), pid, duration, trace);
+                watch.Stop();
+                _progress.WriteLine("pgo: note: runtime PGO data is written at process exit; an attached recording holds CPU samples only");
+                return WriteProfile(trace, Array.Empty<RuntimePgoMethod>(), startUtc, watch.Elapsed, settings.Output, "pid " + pid);
             }
             finally
             {
@@ -166,11 +137,91 @@ namespace Pgo.Tool.Recording
             }
         }
 
+        /// <summary>
+        /// One EventPipe session over the diagnostics port (SampleProfiler + method events, rundown at the end), copied
+        /// to <paramref name="trace"/> until <paramref name="duration"/> ends (true) or the process exits (false).
+        /// </summary>
+        private bool Collect(DiagnosticsClient client, int pid, TimeSpan duration, string trace)
+        {
+            var providers = new[]
+            {
+                new EventPipeProvider("Microsoft-DotNETCore-SampleProfiler", System.Diagnostics.Tracing.EventLevel.Informational),
+                new EventPipeProvider("Microsoft-Windows-DotNETRuntime", System.Diagnostics.Tracing.EventLevel.Verbose, Convert.ToInt64(RecordSettings.RuntimeKeywords, 16)),
+            };
+            EventPipeSession session;
+            try
+            {
+                session = client.StartEventPipeSession(providers, requestRundown: true, circularBufferMB: 256);
+            }
+            catch (Exception e) when (e is ServerNotAvailableException || e is DiagnosticsClientException || e is UnauthorizedAccessException || e is IOException)
+            {
+                throw new ToolException($"cannot attach to process {pid}: {e.Message}", ExitCodes.Failure, e);
+            }
+
+            using (session)
+            using (var file = File.Create(trace))
+            {
+                _progress.WriteLine($"pgo: recording process {pid} for {duration.TotalSeconds:0.###}s");
+                var copy = session.EventStream.CopyToAsync(file);
+                bool reached = !copy.Wait(duration);
+                if (reached)
+                {
+                    try
+                    {
+                        session.Stop();
+                    }
+                    catch (Exception e) when (e is ServerNotAvailableException || e is IOException || e is TimeoutException)
+                    {
+                        _progress.WriteLine("pgo: warning: the process went away before the session stopped");
+                    }
+                }
+
+                try
+                {
+                    copy.Wait();
+                }
+                catch (AggregateException)
+                {
+                    // The stream ends abruptly when the process exits; what was written is kept.
+                }
+
+                return reached;
+            }
+        }
+
+        /// <summary>A client for a just-started child, once its runtime has opened the diagnostics port (up to 30 s).</summary>
+        private static DiagnosticsClient WaitForDiagnosticsPort(Process process)
+        {
+            var deadline = Stopwatch.StartNew();
+            while (deadline.Elapsed < TimeSpan.FromSeconds(30) && !process.HasExited)
+            {
+                if (DiagnosticsClient.GetPublishedProcesses().Contains(process.Id))
+                {
+                    return new DiagnosticsClient(process.Id);
+                }
+
+                Thread.Sleep(20);
+            }
+
+            throw new ToolException(process.HasExited
+                ? $"the program exited (code {process.ExitCode}) before it could be attached to"
+                : "the program opened no .NET diagnostics port within 30 s: is it a .NET program (record the program itself, e.g. 'dotnet app.dll')?");
+        }
+
         /// <summary>Converts a trace (+ optional runtime PGO text) to the pprof file <paramref name="output"/>.</summary>
         public RecordStats WriteProfile(string trace, IReadOnlyList<RuntimePgoMethod> pgo, DateTime startUtc, TimeSpan duration, string output, string program)
         {
             _progress.WriteLine("pgo: symbolizing");
-            var contents = NettraceReader.Read(trace);
+            TraceContents contents;
+            try
+            {
+                contents = NettraceReader.Read(trace);
+            }
+            catch (Exception e) when (e is FormatException || e is EndOfStreamException || e is IOException)
+            {
+                throw new ToolException($"the trace is incomplete or unreadable ({e.Message}); nothing was written", ExitCodes.Failure, e);
+            }
+
             using var symbols = new Symbolizer(contents);
             var builder = new RecordedProfileBuilder(contents, symbols);
             var comments = new[] { "recorded by pgo " + ToolInfo.Version, "program: " + program };

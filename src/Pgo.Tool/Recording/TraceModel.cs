@@ -90,6 +90,9 @@ namespace Pgo.Tool.Recording
         public List<CodeVersion> Code { get; } = new List<CodeVersion>();
         public List<StackSample> Samples { get; } = new List<StackSample>();
         public int ExternalSamples { get; set; }
+
+        /// <summary>The trace ended in the middle of a block; what came before it was read.</summary>
+        public bool Truncated { get; set; }
         public DateTime? FirstEvent { get; set; }
         public DateTime? LastEvent { get; set; }
 

@@ -140,6 +140,48 @@ namespace Pgo.Build.Tests.Consumers
             StringAssert.Contains(outcome.Mismatch, "the profile is stale for RecordTarget");
         }
 
+        [TestMethod]
+        public void Receiver_types_a_call_site_cannot_receive_are_left_out()
+        {
+            var r = RecordedFixture.Get();
+            using var dir = new TempDir();
+            string hints = WriteHints(r.ProfilePath, dir);
+            string devirt = Path.Combine(hints, HintFileNames.DevirtHints);
+            var records = RuntimeRecordFiles.ReadDevirtHints(devirt).ToList();
+            var square = records.First(x => x.MethodName == "RecordTarget.Program.Sum" && x.Kind == InstrumentationKind.HandleHistogramTypes && x.Handle.StartsWith("RecordTarget.Square,", StringComparison.Ordinal));
+            // A hand-made entry: RecordTarget.Program is no Shape, so Sum's shapes[i].Area() can never receive it.
+            records.Add(square with { Handle = square.Handle.Replace("RecordTarget.Square", "RecordTarget.Program"), Value = 7 });
+            File.WriteAllBytes(devirt, RuntimeRecordFiles.WriteDevirtHints(records, new HintProvenance("hand-made", "samples/count", 99)));
+
+            var outcome = MibcStage.Run(r.Assembly, hints);
+
+            Assert.AreEqual(7, outcome.Written!.DroppedTypeSlots, outcome.Summary);
+            StringAssert.Contains(outcome.Summary, "7 receiver-type slots left out");
+            var sum = MibcReader.Read(outcome.MibcPath!).Single(e => e.Method == "RecordTarget.Program::Sum(RecordTarget.Shape[])");
+            var table = sum.Records.Single(x => x.Kind == InstrumentationKind.HandleHistogramTypes);
+            CollectionAssert.DoesNotContain(table.Types.ToList(), "RecordTarget.Program");
+            CollectionAssert.Contains(table.Types.ToList(), "RecordTarget.Square");
+        }
+
+        [TestMethod]
+        public void Pgo_mibc_command_prints_the_methods_and_receiver_tables()
+        {
+            var r = RecordedFixture.Get();
+            using var dir = new TempDir();
+            var outcome = MibcStage.Run(r.Assembly, WriteHints(r.ProfilePath, dir));
+            var stdout = new StringWriter();
+            var stderr = new StringWriter();
+
+            int exit = Pgo.Tool.Program.Run(new[] { "mibc", outcome.MibcPath! }, stdout, stderr);
+
+            Assert.AreEqual(0, exit, stderr.ToString());
+            string text = stdout.ToString();
+            StringAssert.Contains(text, "RecordTarget.Program::Sum(RecordTarget.Shape[])  [group RecordTarget;]");
+            StringAssert.Matches(text, new System.Text.RegularExpressions.Regex(@"IL_[0-9a-f]{4} kind 0xc3 other 0x80000000 count \d+: RecordTarget\.Square x\d+"));
+            StringAssert.Contains(stderr.ToString(), $"pgo: {MibcReader.Read(outcome.MibcPath!).Count} methods");
+            Assert.AreEqual(1, Pgo.Tool.Program.Run(new[] { "mibc", r.Assembly }, new StringWriter(), new StringWriter()), "an ordinary assembly is not a .mibc");
+        }
+
         /// <summary>The hint stage's files for <paramref name="profile"/>, as a build writes them.</summary>
         private static string WriteHints(string profile, TempDir dir)
         {

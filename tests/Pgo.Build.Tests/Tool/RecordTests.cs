@@ -137,6 +137,42 @@ namespace Pgo.Build.Tests.Tool
         }
 
         [TestMethod]
+        public void Duration_stops_the_recording_and_the_program_with_a_complete_trace()
+        {
+            var r = Recording();
+            string output = Path.Combine(r.Root, "duration.pgo");
+            var stderr = new StringWriter();
+
+            // The program would run 60 s: the session over its diagnostics port stops after 1.5 s, then it gets SIGTERM.
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            int exit = Pgo.Tool.Program.Run(new[] { "record", "--duration", "1500ms", "-o", output, "--", "dotnet", r.Assembly, "60000" }, new StringWriter(), stderr);
+
+            Assert.AreEqual(0, exit, stderr.ToString());
+            Assert.IsTrue(watch.Elapsed < TimeSpan.FromSeconds(45), "the program was not stopped at the end of the duration");
+            StringAssert.Contains(stderr.ToString(), "duration 1.5s reached");
+            StringAssert.Contains(stderr.ToString(), "the runtime wrote no PGO data");
+            var profile = ProfileDecoder.Decode(File.ReadAllBytes(output));
+            Assert.IsTrue(profile.Samples.Sum(x => x.Values[0]) > 100, stderr.ToString());
+            Assert.AreEqual(PdbStartLine(r.Assembly, "Run"), Function(profile, "RecordTarget.Program.Run").StartLine);
+        }
+
+        [TestMethod]
+        public void Program_ending_within_the_duration_keeps_its_runtime_pgo_data()
+        {
+            var r = Recording();
+            string output = Path.Combine(r.Root, "short.pgo");
+            var stderr = new StringWriter();
+
+            int exit = Pgo.Tool.Program.Run(new[] { "record", "--duration", "60s", "-o", output, "--", "dotnet", r.Assembly, "800" }, new StringWriter(), stderr);
+
+            Assert.AreEqual(0, exit, stderr.ToString());
+            Assert.IsFalse(stderr.ToString().Contains("duration 60s reached"), stderr.ToString());
+            var profile = ProfileDecoder.Decode(File.ReadAllBytes(output));
+            Assert.IsTrue(profile.Samples.Any(x => x.Values[2] > 0 && x.Stack.Any(l => l.Lines[0].Function.Name == "RecordTarget.Program.Sum")),
+                "the program exited by itself, so the runtime's PGO data must be there\n" + stderr);
+        }
+
+        [TestMethod]
         public void Attaching_to_a_running_process_records_its_methods_with_lines()
         {
             var r = Recording();
