@@ -36,5 +36,6 @@ namespace Pgo.Build
         public const string CacheWriteFailed = "PGO102";
         public const string ConsumerSkipped = "PGO103";
         public const string ProfileMismatch = "PGO104";
+        public const string UnrecognizedFrameNames = "PGO105";
     }
 }

@@ -57,13 +57,20 @@ namespace Pgo.Build.Caching
             return Path.Combine(string.IsNullOrEmpty(home) ? Path.GetTempPath() : home, ".cache", "pgo-build");
         }
 
-        public string PathFor(string profileSha256) =>
-            Path.Combine(Directory, "graphs", Sha256Hex.Of(EngineVersion + "\n" + profileSha256) + ".graph");
+        /// <summary>The cache variant of a <c>PgoSampleType</c> choice: a chosen type weighs another graph.</summary>
+        public static string VariantFor(string? sampleType) =>
+            string.IsNullOrWhiteSpace(sampleType) ? "" : "sample-type=" + sampleType!.Trim();
 
-        public bool TryLoad(string profileSha256, out PreprocessedProfile profile)
+        /// <summary>The entry of a profile; <paramref name="variant"/> names settings that change the graph (a chosen sample type).</summary>
+        public string PathFor(string profileSha256, string variant = "") =>
+            Path.Combine(Directory, "graphs", Sha256Hex.Of(EngineVersion + "\n" + profileSha256 + (variant.Length == 0 ? "" : "\n" + variant)) + ".graph");
+
+        public bool TryLoad(string profileSha256, out PreprocessedProfile profile) => TryLoad(profileSha256, "", out profile);
+
+        public bool TryLoad(string profileSha256, string variant, out PreprocessedProfile profile)
         {
             profile = new PreprocessedProfile(WeightedCallGraph.Empty, Array.Empty<RuntimePgo.RuntimeRecord>());
-            string path = PathFor(profileSha256);
+            string path = PathFor(profileSha256, variant);
             if (!File.Exists(path))
             {
                 return false;
@@ -82,7 +89,9 @@ namespace Pgo.Build.Caching
         }
 
         /// <summary>Stores an entry atomically. IO failures propagate; the caller decides whether they matter.</summary>
-        public void Store(string profileSha256, PreprocessedProfile profile) =>
-            AtomicFile.Write(PathFor(profileSha256), GraphFile.Write(profile, profileSha256));
+        public void Store(string profileSha256, PreprocessedProfile profile) => Store(profileSha256, "", profile);
+
+        public void Store(string profileSha256, string variant, PreprocessedProfile profile) =>
+            AtomicFile.Write(PathFor(profileSha256, variant), GraphFile.Write(profile, profileSha256));
     }
 }

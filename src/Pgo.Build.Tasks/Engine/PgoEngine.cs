@@ -7,6 +7,7 @@ using Pgo.Build.Caching;
 using Pgo.Build.CallGraph;
 using Pgo.Build.Hints;
 using Pgo.Build.IO;
+using Pgo.Build.Naming;
 using Pgo.Build.Profiles;
 using Pgo.Build.RuntimePgo;
 
@@ -41,9 +42,13 @@ namespace Pgo.Build.Engine
 
         public ProfileLimits Limits { get; set; } = ProfileLimits.Default;
 
+        /// <summary><c>PgoSampleType</c>: the sample type to weigh the graph with (<c>type</c> or <c>type/unit</c>); null chooses.</summary>
+        public string? SampleType { get; set; }
+
         /// <summary>Everything besides the profile bytes that shapes the outputs; part of the up-to-date stamp.</summary>
         public string SettingsKey =>
-            GraphCache.EngineVersion + ";threshold=" + HotCallsiteThreshold.ToString("R", CultureInfo.InvariantCulture);
+            GraphCache.EngineVersion + ";threshold=" + HotCallsiteThreshold.ToString("R", CultureInfo.InvariantCulture) +
+            (string.IsNullOrWhiteSpace(SampleType) ? "" : ";sample-type=" + SampleType!.Trim());
     }
 
     public sealed class PgoResult
@@ -156,23 +161,24 @@ namespace Pgo.Build.Engine
 
         /// <summary>Like <see cref="Preprocess"/>, with the runtime records the profile carries.</summary>
         public static (PreprocessedProfile Profile, string Sha256, bool CacheHit) PreprocessProfile(
-            string profilePath, GraphCache? cache, IPgoLog log, ProfileLimits limits, CancellationToken cancellation)
+            string profilePath, GraphCache? cache, IPgoLog log, ProfileLimits limits, CancellationToken cancellation, string? sampleType = null)
         {
             byte[] bytes = ReadProfile(profilePath);
             string sha = Sha256Hex.Of(bytes);
-            if (cache != null && cache.TryLoad(sha, out PreprocessedProfile cached))
+            string variant = GraphCache.VariantFor(sampleType);
+            if (cache != null && cache.TryLoad(sha, variant, out PreprocessedProfile cached))
             {
                 return (cached, sha, true);
             }
 
-            var profile = Analyze(bytes, profilePath, limits, cancellation);
+            var profile = Analyze(bytes, profilePath, limits, cancellation, sampleType);
             if (cache != null)
             {
                 try
                 {
-                    cache.Store(sha, profile);
+                    cache.Store(sha, variant, profile);
                 }
-                catch (Exception e) when ((e is IOException || e is UnauthorizedAccessException) && !cache.TryLoad(sha, out PreprocessedProfile _))
+                catch (Exception e) when ((e is IOException || e is UnauthorizedAccessException) && !cache.TryLoad(sha, variant, out PreprocessedProfile _))
                 {
                     // (A parallel build of another project that stored the same entry first is not a failure.)
                     log.Warning(PgoCodes.CacheWriteFailed, $"could not write the PGO cache entry under '{cache.Directory}': {e.Message}. The build goes on; the next build decodes the profile again.", null);
@@ -187,7 +193,7 @@ namespace Pgo.Build.Engine
             Analyze(bytes, profilePath, limits, cancellation).Graph;
 
         /// <summary>Decodes profile bytes into Go's graph and the embedded runtime records.</summary>
-        public static PreprocessedProfile Analyze(byte[] bytes, string profilePath, ProfileLimits limits, CancellationToken cancellation)
+        public static PreprocessedProfile Analyze(byte[] bytes, string profilePath, ProfileLimits limits, CancellationToken cancellation, string? sampleType = null)
         {
             ProfileData profile;
             try
@@ -204,19 +210,10 @@ namespace Pgo.Build.Engine
                 return new PreprocessedProfile(WeightedCallGraph.Empty, Array.Empty<RuntimeRecord>()); // Go accepts an empty profile: nothing to do.
             }
 
-            int index = SampleIndex.Choose(profile.SampleTypes);
+            int index = SampleIndex.Select(profile.SampleTypes, sampleType, out string problem);
             if (index < 0)
             {
-                var found = new List<string>();
-                foreach (var t in profile.SampleTypes)
-                {
-                    found.Add(t.ToString());
-                }
-
-                throw new PgoException(
-                    PgoCodes.NoUsableSampleType,
-                    $"profile does not contain a sample index with value/type \"samples/count\" or \"cpu/nanoseconds\" (it has: {(found.Count == 0 ? "none" : string.Join(", ", found))}). Use a CPU profile.",
-                    profilePath);
+                throw new PgoException(PgoCodes.NoUsableSampleType, problem + ".", profilePath);
             }
 
             return new PreprocessedProfile(CallGraphBuilder.Build(profile, index, cancellation), EmbeddedPgoReader.Read(profile));
@@ -239,11 +236,11 @@ namespace Pgo.Build.Engine
         private static PgoResult RunCore(PgoRequest request, IPgoLog log, CancellationToken cancellation)
         {
             var cache = new GraphCache(request.CacheDirectory);
-            var (profile, sha, hit) = PreprocessProfile(request.ProfilePath, cache, log, request.Limits, cancellation);
+            var (profile, sha, hit) = PreprocessProfile(request.ProfilePath, cache, log, request.Limits, cancellation, request.SampleType);
             var graph = profile.Graph;
             if (hit)
             {
-                log.Message($"PGO: cache hit for sha256 {sha.Substring(0, 8)} ({cache.PathFor(sha)}): the profile is not decoded again.");
+                log.Message($"PGO: cache hit for sha256 {sha.Substring(0, 8)} ({cache.PathFor(sha, GraphCache.VariantFor(request.SampleType))}): the profile is not decoded again.");
             }
 
             if (!graph.HasStartLines)
@@ -252,6 +249,19 @@ namespace Pgo.Build.Engine
                     PgoCodes.NoStartLines,
                     "profile missing Function.start_line data: call sites are matched per method only, not per line (every .NET profiler but 'pgo record' omits start lines).",
                     request.ProfilePath);
+            }
+
+            var names = FrameNameReport.Of(graph.Functions);
+            if (names.IsLow)
+            {
+                log.Warning(
+                    PgoCodes.UnrecognizedFrameNames,
+                    "the profile may not belong to a .NET program: " + names + ". Functions are matched by their plain names; frames that are not .NET methods are ignored.",
+                    request.ProfilePath);
+            }
+            else if (names.Functions > 0)
+            {
+                log.Message("PGO: " + names + ".");
             }
 
             cancellation.ThrowIfCancellationRequested();

@@ -11,6 +11,7 @@ using System.Text;
 using Pgo.Build.Hints;
 using Pgo.Build.IO;
 using Pgo.Build.Metadata;
+using Pgo.Build.Naming;
 
 namespace Pgo.Build.Inlining
 {
@@ -71,25 +72,35 @@ namespace Pgo.Build.Inlining
                     WriteUInt16(image, FlagsOffset(h), kv.Value);
                 }
 
-                var byName = new Dictionary<string, List<MethodDefinitionHandle>>(StringComparer.Ordinal);
+                // Profiles name methods in their producer's dialect; every dialect and the metadata meet on the key.
+                var byKey = new Dictionary<string, List<MethodDefinitionHandle>>(StringComparer.Ordinal);
                 foreach (var h in reader.MethodDefinitions)
                 {
-                    string name = MetadataNames.MethodReadableName(reader, h);
-                    if (!byName.TryGetValue(name, out var list))
+                    string? key = FrameNames.KeyOf(MetadataNames.MethodReadableName(reader, h));
+                    if (key == null)
                     {
-                        byName.Add(name, list = new List<MethodDefinitionHandle>());
+                        continue;
+                    }
+
+                    if (!byKey.TryGetValue(key, out var list))
+                    {
+                        byKey.Add(key, list = new List<MethodDefinitionHandle>());
                     }
 
                     list.Add(h);
                 }
 
                 var newState = new SortedDictionary<int, ushort>();
+                var seen = new HashSet<MethodDefinitionHandle>();
                 foreach (var callee in hot.Select(e => e.Callee).Distinct(StringComparer.Ordinal).OrderBy(n => n, StringComparer.Ordinal))
                 {
-                    if (!byName.TryGetValue(callee, out var methods))
+                    string? calleeKey = FrameNames.Parse(callee)?.Key;
+                    if (calleeKey == null || !byKey.TryGetValue(calleeKey, out var all))
                     {
                         continue;
                     }
+
+                    var methods = all.Where(seen.Add).ToList();
 
                     foreach (var h in methods)
                     {

@@ -8,7 +8,7 @@ using Google.Protobuf;
 namespace Pgo.Build.Profiles
 {
     /// <summary>
-    /// Decodes pprof bytes (raw protobuf or gzip, told apart by magic bytes, never by file name) into a
+    /// Decodes pprof bytes (raw protobuf, gzip, zstd or LZ4 frame, told apart by magic bytes, never by file name) into a
     /// validated <see cref="ProfileData"/>, with the checks of Go's <c>internal/profile.Parse</c>.
     /// Every failure is a <see cref="ProfileFormatException"/> whose message follows Go's wording
     /// ("decompressing profile: ...", "parsing profile: ...", "malformed profile: ...").
@@ -71,7 +71,7 @@ namespace Pgo.Build.Profiles
                 case ProfileCompression.Zstd:
                     return Inflate(() => new ZstdSharp.DecompressionStream(new MemoryStream(bytes, writable: false)), limits, cancellation);
                 case ProfileCompression.Lz4:
-                    throw new ProfileFormatException("decompressing profile: LZ4-compressed profiles are not supported yet; decompress it first (lz4 -d)");
+                    return Lz4Frame.Decode(bytes, limits.MaxDecodedBytes, cancellation);
                 default:
                     if (bytes.Length > limits.MaxDecodedBytes)
                     {

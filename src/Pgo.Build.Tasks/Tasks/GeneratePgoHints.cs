@@ -30,6 +30,9 @@ namespace Pgo.Build.Tasks
         /// <summary><c>$(PgoHotCallsiteThreshold)</c>: Go's CDF threshold in percent, default 99.</summary>
         public string? HotCallsiteThreshold { get; set; }
 
+        /// <summary><c>$(PgoSampleType)</c>: the profile's sample type to use (<c>type</c> or <c>type/unit</c>); empty chooses.</summary>
+        public string? SampleType { get; set; }
+
         /// <summary>The hint files and the state file (for FileWrites).</summary>
         [Output]
         public ITaskItem[] OutputFiles { get; private set; } = new ITaskItem[0];
@@ -55,6 +58,7 @@ namespace Pgo.Build.Tasks
             var request = new PgoRequest(Path.GetFullPath(ProfilePath), Path.GetFullPath(OutputDirectory), cacheDirectory)
             {
                 HotCallsiteThreshold = threshold,
+                SampleType = string.IsNullOrWhiteSpace(SampleType) ? null : SampleType,
             };
 
             try

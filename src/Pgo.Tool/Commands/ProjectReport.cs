@@ -8,6 +8,7 @@ using Pgo.Build.CallGraph;
 using Pgo.Build.Inlining;
 using Pgo.Build.Matching;
 using Pgo.Build.Metadata;
+using Pgo.Build.Naming;
 using Pgo.Build.Mibc;
 using Pgo.Build.RuntimePgo;
 using Pgo.Tool.Cli;
@@ -84,9 +85,11 @@ namespace Pgo.Tool.Commands
                 w.WriteLine("    inline " + name);
             }
 
-            var methods = new HashSet<string>(assembly.Methods().Select(m => m.Name), StringComparer.Ordinal);
+            var methods = new HashSet<string>(assembly.Methods().Select(m => FrameNames.KeyOf(m.Name) ?? m.Name), StringComparer.Ordinal);
+            bool IsFramework(string key) =>
+                key.StartsWith("System.", StringComparison.Ordinal) || key.StartsWith("Microsoft.", StringComparison.Ordinal) || key.StartsWith("Interop.", StringComparison.Ordinal);
             var unmatched = hot.Select(e => e.Callee).Concat(hot.Select(e => e.Caller))
-                .Where(n => !methods.Contains(n) && !n.StartsWith("System.", StringComparison.Ordinal) && !n.StartsWith("Microsoft.", StringComparison.Ordinal) && !n.StartsWith("Interop.", StringComparison.Ordinal))
+                .Where(n => FrameNames.Parse(n)?.Key is not string key || (!methods.Contains(key) && !IsFramework(key)))
                 .Distinct(StringComparer.Ordinal).OrderBy(n => n, StringComparer.Ordinal).ToList();
             w.WriteLine(unmatched.Count == 0
                 ? "  unmatched: every hot caller and callee is a method of this assembly or of the framework"

@@ -8,6 +8,7 @@ using Pgo.Build.Caching;
 using Pgo.Build.CallGraph;
 using Pgo.Build.Engine;
 using Pgo.Build.Inlining;
+using Pgo.Build.Naming;
 using Pgo.Build.Profiles;
 using Pgo.Build.RuntimePgo;
 using Pgo.Tool.Cli;
@@ -21,7 +22,7 @@ namespace Pgo.Tool.Commands
         public string Summary => "show the hottest functions and the hot call sites a build would use";
 
         public string Help =>
-@"Usage: pgo top <profile> [-n 20] [--threshold 99] [--no-cache]
+@"Usage: pgo top <profile> [-n 20] [--threshold 99] [--no-cache] [--sample-type cpu]
                      [--project App.csproj [-c Release] | --assembly bin/Release/net10.0/App.dll] [--inline-budget 120]
 
 Prints the build's summary line for <profile> (the same numbers 'dotnet build' logs), the hottest
@@ -32,6 +33,7 @@ Options:
   -n, --count <n>         rows per table (default 20; 0 = all)
       --threshold <pct>   hot call site threshold, like -p:PgoHotCallsiteThreshold (default 99)
       --no-cache          decode the profile even when the build cache has its graph
+      --sample-type <t>   weigh with this sample type (type or type/unit), like -p:PgoSampleType
       --project <csproj>  also show what a build of this project would do with the profile (its built
                           assembly, found with dotnet msbuild -getProperty:TargetPath; build it first)
   -c, --configuration     the configuration of --project (default Release)
@@ -48,6 +50,7 @@ Options:
             ["-c"] = "configuration", ["--configuration"] = "configuration",
             ["--assembly"] = "assembly",
             ["--inline-budget"] = "inline-budget",
+            ["--sample-type"] = "sample-type",
         };
 
         public IReadOnlyDictionary<string, string> FlagOptions { get; } = new Dictionary<string, string>
@@ -83,7 +86,7 @@ Options:
             string sha;
             try
             {
-                (profile, sha, _) = PgoEngine.PreprocessProfile(path, cache, new StderrLog(stderr), ProfileLimits.Default, default);
+                (profile, sha, _) = PgoEngine.PreprocessProfile(path, cache, new StderrLog(stderr), ProfileLimits.Default, default, args.Value("sample-type"));
             }
             catch (PgoException e)
             {
@@ -151,6 +154,7 @@ Options:
             w.WriteLine(PgoEngine.Summarize(path, sha, graph, hotCalls.Count, hotFunctions.Count, records.Count));
             w.WriteLine(string.Format(CultureInfo.InvariantCulture, "Sample type: {0}; total flat weight {1:N0}; total edge weight {2:N0}; threshold {3}%",
                 graph.SampleType, graph.TotalFlat, graph.TotalWeight, threshold));
+            w.WriteLine(FrameNameReport.Of(graph.Functions).ToString().Replace("frame names:", "Frame names:"));
             w.WriteLine();
             int rows = Rows(graph.Functions.Count, count);
             w.WriteLine(Invariant("Hottest functions ({0} of {1:N0}, by flat weight):", rows, graph.Functions.Count));

@@ -283,14 +283,6 @@ namespace Pgo.Build.Tests.Unit
         }
 
         [TestMethod]
-        public void Lz4IsNotSupportedYet()
-        {
-            var e = Fails(new byte[] { 0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7 });
-
-            Assert.AreEqual("decompressing profile: LZ4-compressed profiles are not supported yet; decompress it first (lz4 -d)", e.Message);
-        }
-
-        [TestMethod]
         public void DecompressedSizeLimit()
         {
             var gz = File.ReadAllBytes(TestData.InlineHot);
