@@ -15,7 +15,7 @@ namespace Pgo.Build.Caching
     public sealed class GraphCache
     {
         /// <summary>Bump whenever the graph an engine computes from the same bytes could differ.</summary>
-        public const string EngineVersion = "pgo-graph-3";
+        public const string EngineVersion = "pgo-graph-4";
 
         public GraphCache(string directory)
         {

@@ -4,6 +4,7 @@ using System.Globalization;
 using Pgo.Build.CallGraph;
 using Pgo.Build.Hints;
 using Pgo.Build.IO;
+using Pgo.Build.Naming;
 using Pgo.Build.RuntimePgo;
 
 namespace Pgo.Build.Caching
@@ -14,7 +15,11 @@ namespace Pgo.Build.Caching
     /// <c>E offset weight caller callee</c> rows for edges, in the graph's own order.
     /// </summary>
     /// <summary>What the engine derives from a profile's bytes, independent of any project: Go's graph and the runtime records.</summary>
-    public sealed record PreprocessedProfile(WeightedCallGraph Graph, IReadOnlyList<RuntimeRecord> RuntimeRecords);
+    public sealed record PreprocessedProfile(WeightedCallGraph Graph, IReadOnlyList<RuntimeRecord> RuntimeRecords, FrameNameReport? FrameNames = null)
+    {
+        /// <summary>How much of the profile names .NET methods (from the decoded profile, else from the graph's names).</summary>
+        public FrameNameReport Names => FrameNames ?? FrameNameReport.Of(Graph.Functions);
+    }
 
     public static class GraphFile
     {
@@ -34,7 +39,8 @@ namespace Pgo.Build.Caching
                 .Meta("start-lines", graph.HasStartLines ? "yes" : "no")
                 .Meta("functions", Num(graph.Functions.Count))
                 .Meta("edges", Num(graph.Edges.Count))
-                .Meta("runtime-records", Num(profile.RuntimeRecords.Count));
+                .Meta("runtime-records", Num(profile.RuntimeRecords.Count))
+                .Meta("frame-names", profile.Names.ToField());
             foreach (var f in graph.Functions)
             {
                 table.Row("F", Num(f.Flat), Num(f.Cum), f.Name);
@@ -103,7 +109,7 @@ namespace Pgo.Build.Caching
                 table.Get("start-lines") == "yes",
                 edges,
                 functions);
-            return new PreprocessedProfile(graph, records);
+            return new PreprocessedProfile(graph, records, FrameNameReport.FromField(table.Get("frame-names")) ?? throw new FormatException("cache entry has no frame-name report"));
         }
 
         private static string Num(long value) => value.ToString(CultureInfo.InvariantCulture);

@@ -216,7 +216,29 @@ namespace Pgo.Build.Engine
                 throw new PgoException(PgoCodes.NoUsableSampleType, problem + ".", profilePath);
             }
 
-            return new PreprocessedProfile(CallGraphBuilder.Build(profile, index, cancellation), EmbeddedPgoReader.Read(profile));
+            var graph = CallGraphBuilder.Build(profile, index, cancellation);
+            return new PreprocessedProfile(graph, EmbeddedPgoReader.Read(profile), FrameNameReport.Of(graph.Functions, FunctionDetails(profile)));
+        }
+
+        /// <summary>System name and file name of a graph function (by name, first seen), for the frame-name report.</summary>
+        private static Func<string, (string, string)> FunctionDetails(ProfileData profile)
+        {
+            var details = new Dictionary<string, (string, string)>(StringComparer.Ordinal);
+            foreach (var sample in profile.Samples)
+            {
+                foreach (var location in sample.Stack)
+                {
+                    foreach (var line in location.Lines)
+                    {
+                        if (!details.ContainsKey(line.Function.Name))
+                        {
+                            details.Add(line.Function.Name, (line.Function.SystemName, line.Function.FileName));
+                        }
+                    }
+                }
+            }
+
+            return name => details.TryGetValue(name, out var d) ? d : ("", "");
         }
 
         /// <summary>The one-line summary a build logs (and <c>pgo top</c> prints) for a profile.</summary>
@@ -251,7 +273,7 @@ namespace Pgo.Build.Engine
                     request.ProfilePath);
             }
 
-            var names = FrameNameReport.Of(graph.Functions);
+            var names = profile.Names;
             if (names.IsLow)
             {
                 log.Warning(

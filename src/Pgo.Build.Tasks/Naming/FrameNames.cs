@@ -50,6 +50,11 @@ namespace Pgo.Build.Naming
         public static MethodIdentity? Parse(string name, string? systemName = null, string? fileName = null)
         {
             name = name.Trim();
+            if (IsGoSource(fileName))
+            {
+                return null;
+            }
+
             if (systemName != null && LooksLikeRecorderSystemName(systemName))
             {
                 int bang = systemName.IndexOf('!');
@@ -112,9 +117,14 @@ namespace Pgo.Build.Naming
             }
 
             int slash = name.IndexOf('/');
-            if (slash > 0 && open < 0 && name.IndexOf(' ') < 0)
+            if (slash > 0)
             {
-                var key = KeyOf(name);
+                // OpenTelemetry nests types with '/': the segment before the first '/' is a type ("Ns.Outer/Inner.M"),
+                // which .NET names with a capital (or '<' when compiler-generated); a Go package path
+                // ("example.com/pkg.F", "net/http.F") has a lower-case element there.
+                int segment = name.LastIndexOf('.', slash) + 1;
+                bool typeBeforeSlash = char.IsUpper(name[segment]) || name[segment] == '<';
+                var key = typeBeforeSlash && open < 0 && name.IndexOf(' ') < 0 ? KeyOf(name) : null;
                 return key == null ? null : new MethodIdentity(key, FrameDialect.OpenTelemetry, NullIfEmpty(fileName));
             }
 
@@ -126,6 +136,10 @@ namespace Pgo.Build.Naming
             var plain = KeyOf(name);
             return plain == null ? null : new MethodIdentity(plain, FrameDialect.Plain, NullIfEmpty(fileName));
         }
+
+        /// <summary>A frame of a Go program (its source file is a .go file): never a .NET method.</summary>
+        public static bool IsGoSource(string? fileName) =>
+            fileName != null && fileName.EndsWith(".go", StringComparison.Ordinal);
 
         /// <summary>
         /// The dialect-free key of a qualified name: separators '.', '+', '/' and '::' become '.', generic argument

@@ -112,7 +112,7 @@ Options:
                 assembly = ProjectReport.AssemblyOf(project, args.Value("configuration") ?? "Release");
             }
 
-            TopReport.Write(stdout, Path.GetFullPath(path), sha, profile.Graph, threshold, count, profile.RuntimeRecords);
+            TopReport.Write(stdout, Path.GetFullPath(path), sha, profile.Graph, threshold, count, profile.RuntimeRecords, profile.Names);
             if (assembly != null)
             {
                 ProjectReport.Write(stdout, Path.GetFullPath(assembly), profile.Graph, profile.RuntimeRecords, threshold, budget, count);
@@ -146,7 +146,7 @@ Options:
         private const string CallRow = "{0,12:N0} {1,7} {2,7}  {3}";
         private const string HistogramRow = "{0,12:N0} {1,7}  {2}";
 
-        public static void Write(TextWriter w, string path, string sha, WeightedCallGraph graph, double threshold, int count, IReadOnlyList<RuntimeRecord>? records = null)
+        public static void Write(TextWriter w, string path, string sha, WeightedCallGraph graph, double threshold, int count, IReadOnlyList<RuntimeRecord>? records = null, FrameNameReport? names = null)
         {
             records ??= Array.Empty<RuntimeRecord>();
             var hotCalls = HotSelection.HotCallSites(graph, threshold);
@@ -154,7 +154,7 @@ Options:
             w.WriteLine(PgoEngine.Summarize(path, sha, graph, hotCalls.Count, hotFunctions.Count, records.Count));
             w.WriteLine(string.Format(CultureInfo.InvariantCulture, "Sample type: {0}; total flat weight {1:N0}; total edge weight {2:N0}; threshold {3}%",
                 graph.SampleType, graph.TotalFlat, graph.TotalWeight, threshold));
-            w.WriteLine(FrameNameReport.Of(graph.Functions).ToString().Replace("frame names:", "Frame names:"));
+            w.WriteLine((names ?? FrameNameReport.Of(graph.Functions)).ToString().Replace("frame names:", "Frame names:"));
             w.WriteLine();
             int rows = Rows(graph.Functions.Count, count);
             w.WriteLine(Invariant("Hottest functions ({0} of {1:N0}, by flat weight):", rows, graph.Functions.Count));

@@ -60,6 +60,9 @@ namespace Pgo.Build.Tests.Naming
         [DataRow("Main")]
         [DataRow("")]
         [DataRow("[Unknown]")]
+        [DataRow("example.com/pgo/inline.T")]
+        [DataRow("example.com/pgo/inline.(*BS).NS")]
+        [DataRow("net/http.HandlerFunc.ServeHTTP")]
         public void FramesThatNameNoMethodParseToNothing(string name) => Assert.IsNull(FrameNames.Parse(name), name);
 
         [TestMethod]

@@ -63,6 +63,21 @@ namespace Pgo.Build.Tests.Tool
             Golden.Verify("devirt.top", output.Replace(TestData.Devirt, ProfilePlaceholder));
         }
 
+        /// <summary>Every real .NET profile in the test data: decoded, names parsed (dialect and share), hot sets.</summary>
+        [TestMethod]
+        [DataRow("pyroscope__dotnet-pprof-3.pb.gz")]
+        [DataRow("pyroscope__dotnet-pprof-73.pb.gz")]
+        [DataRow("pyroscope__dotnet-pprof-211.pb.gz")]
+        [DataRow("pyroscope__dotnet.labels.pprof")]
+        public void Real_dotnet_profile_reports_match_the_golden_files(string file)
+        {
+            string path = TestData.Path_("dotnet", "profiles", file);
+            string output = Top(path, "--no-cache", "-n", "12");
+
+            StringAssert.Contains(output, "Frame names: Pyroscope; ");
+            Golden.Verify("dotnet." + file.Replace("pyroscope__", "").Replace(".pb.gz", "").Replace(".pprof", "") + ".top", output.Replace(path, ProfilePlaceholder));
+        }
+
         [TestMethod]
         [DataRow("inline/inline_hot.pprof", 99.0)]
         [DataRow("inline/inline_hot.pprof", 90.0)]

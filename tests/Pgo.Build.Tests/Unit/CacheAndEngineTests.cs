@@ -49,8 +49,8 @@ namespace Pgo.Build.Tests.Unit
         private static byte[] MethodLevelProfile()
         {
             var b = PprofBuilder.Cpu();
-            ulong fa = b.Function("N!App.Main");
-            ulong fb = b.Function("N!App.Work");
+            ulong fa = b.Function("N!App.Main", 0, "App");
+            ulong fb = b.Function("N!App.Work", 0, "App");
             ulong la = b.Location(0, (fa, 0));
             ulong lb = b.Location(0, (fb, 0));
             b.Sample(new long[] { 3, 30 }, lb, la);
@@ -172,7 +172,7 @@ namespace Pgo.Build.Tests.Unit
             Assert.AreEqual(profile, e.File);
             Assert.AreEqual(
                 "profile does not contain a sample index with value/type \"samples/count\" or \"cpu/nanoseconds\" " +
-                "(it has: alloc_objects/count, alloc_space/bytes, inuse_objects/count, inuse_space/bytes). Use a CPU profile.",
+                "(it has: alloc_objects/count, alloc_space/bytes, inuse_objects/count, inuse_space/bytes). Use a CPU profile, or name the sample type to use with PgoSampleType.",
                 e.Message);
             Assert.IsFalse(File.Exists(dir.Combine("out", "inline-hints.txt")));
         }
@@ -226,8 +226,14 @@ namespace Pgo.Build.Tests.Unit
             Assert.AreEqual(result.Summary + " (cache miss: profile decoded)", result.SummaryWithStatus);
             CollectionAssert.AreEqual(OutputPaths(dir), result.Files.ToArray());
             CollectionAssert.AreEqual(OutputPaths(dir), result.ChangedFiles.ToArray());
-            Assert.AreEqual(0, log.Warnings.Count);
             Assert.AreEqual(0, log.Messages.Count);
+            // Go's own profile: its frames are Go functions, not .NET methods.
+            Assert.AreEqual(1, log.Warnings.Count);
+            Assert.AreEqual(PgoCodes.UnrecognizedFrameNames, log.Warnings[0].Code);
+            Assert.AreEqual(
+                "the profile may not belong to a .NET program: frame names: Go; 0 of 7 functions (0.0% of the flat weight) parsed into .NET methods, 7 Go functions. " +
+                "Functions are matched by their plain names; frames that are not .NET methods are ignored.",
+                log.Warnings[0].Text);
             var state = StateFile.TryRead(dir.Combine("out", HintFileNames.State));
             Assert.IsNotNull(state);
             Assert.AreEqual("default.pgo", state.ProfileFileName);
@@ -405,10 +411,10 @@ namespace Pgo.Build.Tests.Unit
             var result = PgoEngine.Run(new PgoRequest(profile, dir.Combine("out"), notADirectory), log);
 
             Assert.AreEqual(4, result.Graph.Edges.Count);
-            Assert.AreEqual(1, log.Warnings.Count);
-            Assert.AreEqual("PGO102", log.Warnings[0].Code);
-            Assert.IsNull(log.Warnings[0].File);
-            StringAssert.StartsWith(log.Warnings[0].Text, $"could not write the PGO cache entry under '{notADirectory}': ");
+            var warning = log.Warnings.Single(w => w.Code != PgoCodes.UnrecognizedFrameNames);
+            Assert.AreEqual("PGO102", warning.Code);
+            Assert.IsNull(warning.File);
+            StringAssert.StartsWith(warning.Text, $"could not write the PGO cache entry under '{notADirectory}': ");
         }
 
         [TestMethod]

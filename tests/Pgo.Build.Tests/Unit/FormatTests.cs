@@ -179,6 +179,7 @@ namespace Pgo.Build.Tests.Unit
                 "# functions: 2\n" +
                 "# edges: 3\n" +
                 "# runtime-records: 0\n" +
+                "# frame-names: 2 0 0 129 0 -\n" +
                 "F\t124\t129\texample.com/pgo/inline.(*BS).NS\n" +
                 "F\t5\t5\texample.com/pgo/inline.T\n" +
                 "E\t7\t129\texample.com/pgo/inline.A\texample.com/pgo/inline.(*BS).NS\n" +
