@@ -22,6 +22,7 @@ namespace Pgo.Tool
             new MergeCommand(),
             new TopCommand(),
             new MibcCommand(),
+            new ConvertCommand(),
         };
 
         public static int Main(string[] args) => Run(args, Console.Out, Console.Error);

@@ -128,7 +128,8 @@ namespace Pgo.Build.Naming
                 return key == null ? null : new MethodIdentity(key, FrameDialect.OpenTelemetry, NullIfEmpty(fileName));
             }
 
-            if (name.IndexOf(' ') >= 0 || name.StartsWith("0x", StringComparison.OrdinalIgnoreCase) || name.StartsWith("[", StringComparison.Ordinal))
+            string head = open >= 0 ? name.Substring(0, open) : name; // "Ns.Type.Method(class System.Object)": TraceEvent's own names
+            if (head.IndexOf(' ') >= 0 || name.StartsWith("0x", StringComparison.OrdinalIgnoreCase) || name.StartsWith("[", StringComparison.Ordinal))
             {
                 return null;
             }

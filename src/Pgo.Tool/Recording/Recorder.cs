@@ -209,7 +209,14 @@ namespace Pgo.Tool.Recording
         }
 
         /// <summary>Converts a trace (+ optional runtime PGO text) to the pprof file <paramref name="output"/>.</summary>
-        public RecordStats WriteProfile(string trace, IReadOnlyList<RuntimePgoMethod> pgo, DateTime startUtc, TimeSpan duration, string output, string program)
+        public RecordStats WriteProfile(string trace, IReadOnlyList<RuntimePgoMethod> pgo, DateTime startUtc, TimeSpan duration, string output, string program) =>
+            WriteProfile(trace, pgo, startUtc, duration, output, new[] { "recorded by pgo " + ToolInfo.Version, "program: " + program });
+
+        /// <summary>
+        /// Converts a trace to the pprof file <paramref name="output"/>; a null start or duration is taken from the
+        /// trace's first and last events.
+        /// </summary>
+        public RecordStats WriteProfile(string trace, IReadOnlyList<RuntimePgoMethod> pgo, DateTime? startUtc, TimeSpan? duration, string output, IReadOnlyList<string> comments)
         {
             _progress.WriteLine("pgo: symbolizing");
             TraceContents contents;
@@ -224,8 +231,9 @@ namespace Pgo.Tool.Recording
 
             using var symbols = new Symbolizer(contents);
             var builder = new RecordedProfileBuilder(contents, symbols);
-            var comments = new[] { "recorded by pgo " + ToolInfo.Version, "program: " + program };
-            var (profile, stats) = builder.Build(pgo, startUtc, duration, comments);
+            var start = startUtc ?? contents.FirstEvent?.ToUniversalTime() ?? DateTime.UnixEpoch;
+            var length = duration ?? (contents.FirstEvent.HasValue && contents.LastEvent.HasValue ? contents.LastEvent.Value - contents.FirstEvent.Value : TimeSpan.Zero);
+            var (profile, stats) = builder.Build(pgo, start, length, comments);
             byte[] bytes = ProfileEncoder.Encode(profile);
             string? dir = Path.GetDirectoryName(Path.GetFullPath(output));
             if (dir != null)

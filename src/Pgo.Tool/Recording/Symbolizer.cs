@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using Pgo.Build.Metadata;
+using Pgo.Build.Naming;
 using Pgo.Build.Profiles;
 
 namespace Pgo.Tool.Recording
@@ -50,18 +52,62 @@ namespace Pgo.Tool.Recording
             }
 
             MethodSymbol? symbol = null;
-            if (method.Token != 0 && _trace.Modules.TryGetValue(method.ModuleId, out var path))
+            _trace.Modules.TryGetValue(method.ModuleId, out var path);
+            if (method.Token != 0 && path != null)
             {
                 symbol = Assembly(path)?.GetMethod(method.Token);
+                if (symbol != null && symbol.MethodName != method.Name)
+                {
+                    symbol = null; // a file of that path exists here but is another build (a trace from another machine)
+                }
             }
 
             ProfileFunction function = symbol != null
                 ? new ProfileFunction(symbol.Name, symbol.SystemName, symbol.FileName, symbol.StartLine)
-                : new ProfileFunction(method.RuntimeName, method.RuntimeName + " " + method.Signature, "", 0);
+                : FromRuntimeNames(method, path);
             function = Intern(function);
             var result = (function, symbol);
             _functions.Add(key, result);
             return result;
+        }
+
+        /// <summary>
+        /// A method whose module cannot be read here (a trace from another machine): its identity from the runtime's
+        /// own names, in our format: readable <c>Ns.Outer.Inner.Method</c> and <c>Asm!Ns.Outer`1+Inner::Method(args)</c>
+        /// with the runtime's spelling of the parameter types; no file, no lines.
+        /// </summary>
+        internal static ProfileFunction FromRuntimeNames(JittedMethod method, string? modulePath)
+        {
+            string type = StripInstantiation(method.Namespace);
+            string readable = FrameNames.KeyOf(type.Length == 0 ? method.Name : type + "." + method.Name) ?? method.RuntimeName;
+            int open = method.Signature.IndexOf('(');
+            string parameters = open < 0 ? "()" : method.Signature.Substring(open).Replace(" ", "");
+            string assembly = modulePath == null ? "?" : Path.GetFileNameWithoutExtension(modulePath.Replace('\\', '/').Substring(modulePath.Replace('\\', '/').LastIndexOf('/') + 1));
+            return new ProfileFunction(readable, assembly + "!" + type + "::" + method.Name + parameters, "", 0);
+        }
+
+        /// <summary><c>Dictionary`2[System.__Canon,System.__Canon]</c> → <c>Dictionary`2</c> (the definition, not an instantiation).</summary>
+        private static string StripInstantiation(string typeName)
+        {
+            var sb = new System.Text.StringBuilder(typeName.Length);
+            int depth = 0;
+            foreach (char c in typeName)
+            {
+                if (c == '[')
+                {
+                    depth++;
+                }
+                else if (c == ']')
+                {
+                    depth--;
+                }
+                else if (depth == 0)
+                {
+                    sb.Append(c);
+                }
+            }
+
+            return sb.ToString();
         }
 
         /// <summary>A function that stands for a name only (a receiver type, a delegate target).</summary>

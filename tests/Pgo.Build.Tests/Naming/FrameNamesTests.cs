@@ -43,6 +43,7 @@ namespace Pgo.Build.Tests.Naming
         // our recorder's readable names and other plain names
         [DataRow("Ns.Outer<T>.Inner.Method<U>", "Ns.Outer.Inner.Method", FrameDialect.Plain)]
         [DataRow("RecordTarget.Program.<Main>g__Local|0_0", "RecordTarget.Program.<Main>g__Local|0_0", FrameDialect.Plain)]
+        [DataRow("System.Threading.ThreadHelper.ThreadStart(class System.Object)", "System.Threading.ThreadHelper.ThreadStart", FrameDialect.Plain)]
         public void ParsesEveryDialectIntoOneKey(string name, string key, FrameDialect dialect)
         {
             var identity = FrameNames.Parse(name);
