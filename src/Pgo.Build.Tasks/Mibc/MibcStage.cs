@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using Pgo.Build.Engine;
 using Pgo.Build.Hints;
 using Pgo.Build.IO;
@@ -14,6 +15,9 @@ namespace Pgo.Build.Mibc
     /// <summary>What the .mibc stage did for one assembly.</summary>
     public sealed record MibcOutcome(string? MibcPath, RecordMatchReport Match, MibcWriteResult? Written, string Summary)
     {
+        /// <summary>Receiver types derived from sampled call edges (profiles without the runtime's data).</summary>
+        public SampledDevirtReport? Sampled { get; init; }
+
         /// <summary>PGO104 text when the profile looks like another program's or a stale one; null otherwise.</summary>
         public string? Mismatch { get; init; }
     }
@@ -47,33 +51,48 @@ namespace Pgo.Build.Mibc
                 throw new PgoException(PgoCodes.UnreadableProfile, "unreadable hint file: " + e.Message, devirt, e);
             }
 
+            IReadOnlyList<CallGraph.CallEdge> edges;
+            string inline = Path.Combine(hintDirectory, HintFileNames.InlineHints);
+            try
+            {
+                edges = File.Exists(inline) ? InlineHintsFile.Read(inline) : Array.Empty<CallGraph.CallEdge>();
+            }
+            catch (FormatException e)
+            {
+                throw new PgoException(PgoCodes.UnreadableProfile, "unreadable hint file: " + e.Message, inline, e);
+            }
+
             using var assembly = AssemblySymbols.TryOpen(assemblyPath)
                 ?? throw new PgoException(PgoCodes.UnreadableProfile, $"'{assemblyPath}' is not a readable managed assembly", assemblyPath);
-            var (matched, report) = RuntimeRecordMatcher.Match(assembly, records);
+            var (recordedMatches, report) = RuntimeRecordMatcher.Match(assembly, records);
+            var (sampledRecords, sampled) = SampledReceiverTypes.Derive(assembly, edges, new HashSet<string>(records.Select(r => r.Method), StringComparer.Ordinal));
+            var matched = recordedMatches.Concat(RuntimeRecordMatcher.Match(assembly, sampledRecords).Matched).ToList();
             string name = assembly.AssemblyName;
             string? mismatch = Mismatch(name, records, report, isExecutable);
+            string sampledText = sampled.Edges + sampled.Ambiguous > 0 ? "; " + sampled : "";
             if (matched.Count == 0)
             {
                 DeleteStale(hintDirectory, null);
-                return new MibcOutcome(null, report, null, $"PGO: {name}: no .mibc ({report}).") { Mismatch = mismatch };
+                return new MibcOutcome(null, report, null, $"PGO: {name}: no .mibc ({report}{sampledText}).") { Mismatch = mismatch, Sampled = sampled };
             }
 
             var written = MibcWriter.Write(assembly, matched, name + ".mibc");
             if (written.IsEmpty)
             {
                 DeleteStale(hintDirectory, null);
-                return new MibcOutcome(null, report, written, $"PGO: {name}: no .mibc ({report}; nothing encodable).") { Mismatch = mismatch };
+                return new MibcOutcome(null, report, written, $"PGO: {name}: no .mibc ({report}{sampledText}; nothing encodable).") { Mismatch = mismatch, Sampled = sampled };
             }
 
             string path = Path.Combine(hintDirectory, name + "." + Sha256Hex.Of(written.Bytes).Substring(0, 16) + ".mibc");
             AtomicFile.WriteIfChanged(path, written.Bytes);
             DeleteStale(hintDirectory, path);
             string summary = string.Format(CultureInfo.InvariantCulture,
-                "PGO: {0}: .mibc with runtime PGO data for {1:N0} methods ({2:N0} records, {3:N0} receiver-type histograms) -> {4}; {5}{7}{6}",
+                "PGO: {0}: .mibc with runtime PGO data for {1:N0} methods ({2:N0} records, {3:N0} receiver-type histograms) -> {4}; {5}{8}{7}{6}",
                 name, written.Methods, written.Records, written.TypeHistograms, path, report,
                 written.SkippedMethods > 0 ? string.Format(CultureInfo.InvariantCulture, "; {0:N0} methods of generic types or generic methods not written yet", written.SkippedMethods) : "",
-                written.DroppedTypeSlots > 0 ? string.Format(CultureInfo.InvariantCulture, "; {0:N0} receiver-type slots left out (types a call site cannot receive, or generic instantiations)", written.DroppedTypeSlots) : "");
-            return new MibcOutcome(path, report, written, summary) { Mismatch = mismatch };
+                written.DroppedTypeSlots > 0 ? string.Format(CultureInfo.InvariantCulture, "; {0:N0} receiver-type slots left out (types a call site cannot receive, or generic instantiations)", written.DroppedTypeSlots) : "",
+                sampledText);
+            return new MibcOutcome(path, report, written, summary) { Mismatch = mismatch, Sampled = sampled };
         }
 
         /// <summary>

@@ -49,6 +49,59 @@ namespace Pgo.Build.Mibc
             return IsAssignableTo(receiver, declaring.Value, 0);
         }
 
+        /// <summary>The type of this assembly named <paramref name="fullName"/> (<c>Ns.Outer+Inner</c>).</summary>
+        public TypeDefinitionHandle? Type(string fullName) => _types.TryGetValue(fullName, out var handle) ? handle : (TypeDefinitionHandle?)null;
+
+        /// <summary>
+        /// The virtual and interface calls of a method whose target is declared in this assembly:
+        /// (IL offset, target method name, declaring type).
+        /// </summary>
+        public List<(int IlOffset, string Name, TypeDefinitionHandle Declaring)> VirtualCalls(int methodToken)
+        {
+            var calls = new List<(int, string, TypeDefinitionHandle)>();
+            try
+            {
+                foreach (var ins in IlReader.Read(_assembly.GetIl(methodToken)))
+                {
+                    if (ins.OpCode != OpCodes.Callvirt)
+                    {
+                        continue;
+                    }
+
+                    var target = MetadataTokens.EntityHandle(ins.Token);
+                    if (target.Kind == HandleKind.MethodDefinition)
+                    {
+                        var method = _reader.GetMethodDefinition((MethodDefinitionHandle)target);
+                        if ((method.Attributes & System.Reflection.MethodAttributes.Virtual) != 0)
+                        {
+                            calls.Add((ins.Offset, _reader.GetString(method.Name), method.GetDeclaringType()));
+                        }
+                    }
+                    else if (target.Kind == HandleKind.MemberReference)
+                    {
+                        var member = _reader.GetMemberReference((MemberReferenceHandle)target);
+                        if (member.Parent.Kind == HandleKind.TypeDefinition)
+                        {
+                            calls.Add((ins.Offset, _reader.GetString(member.Name), (TypeDefinitionHandle)member.Parent));
+                        }
+                    }
+                }
+            }
+            catch (BadImageFormatException)
+            {
+                calls.Clear();
+            }
+
+            return calls;
+        }
+
+        /// <summary>Whether an object of <paramref name="type"/> can arrive at a call declared on <paramref name="declaring"/>.</summary>
+        public bool Fits(TypeDefinitionHandle type, TypeDefinitionHandle declaring) => IsAssignableTo(type, declaring, 0);
+
+        /// <summary>Whether the interface flag of the runtime's class histograms applies (the call is declared on an interface).</summary>
+        public bool IsInterface(TypeDefinitionHandle type) =>
+            (_reader.GetTypeDefinition(type).Attributes & System.Reflection.TypeAttributes.Interface) != 0;
+
         private TypeDefinitionHandle? DeclaringTypeOfCall(int methodToken, int ilOffset)
         {
             var key = (methodToken, ilOffset);

@@ -48,6 +48,46 @@ namespace Pgo.Build.Tests.Consumers
             Assert.IsTrue(squares > circles, $"{squares} squares vs {circles} circles");
         }
 
+        /// <summary>
+        /// A profile without runtime data (another producer's, in its dialect): hand-made hot edges from Sum to the
+        /// overrides become a receiver-type histogram at Sum's one callvirt; an edge no call site of its caller can
+        /// take, or a caller with runtime data, adds nothing.
+        /// </summary>
+        [TestMethod]
+        public void Sampled_edges_to_overrides_become_a_histogram_at_the_only_fitting_call_site()
+        {
+            var r = RecordedFixture.Get();
+            using var dir = new TempDir();
+            var edges = new[]
+            {
+                new CallGraph.CallEdge("RecordTarget!Program.Sum", "RecordTarget!Square.Area", null, 90),
+                new CallGraph.CallEdge("RecordTarget!Program.Sum", "RecordTarget!Circle.Area", null, 10),
+                new CallGraph.CallEdge("RecordTarget!Program.Run", "RecordTarget!Square.Area", null, 50), // Run calls Sum, not Area
+                new CallGraph.CallEdge("RecordTarget!Program.Main", "RecordTarget!Program.Run", null, 500), // not an override
+            };
+            File.WriteAllBytes(Path.Combine(dir.Path, HintFileNames.InlineHints),
+                InlineHintsFile.Write(edges, edges.Sum(e => e.Weight), false, new HintProvenance("hand-made", "samples/count", 99)));
+
+            var outcome = MibcStage.Run(r.Assembly, dir.Path);
+
+            Assert.IsNotNull(outcome.Sampled);
+            Assert.AreEqual("1 receiver-type histograms from 2 sampled call edges to overrides (0 edges skipped: more than one call site could take them)", outcome.Sampled.ToString());
+            StringAssert.Contains(outcome.Summary, outcome.Sampled.ToString());
+            var sum = MibcReader.Read(outcome.MibcPath!).Single();
+            Assert.AreEqual("RecordTarget.Program::Sum(RecordTarget.Shape[])", sum.Method);
+            int callvirt = RecordTests.CallvirtOffset(r.Assembly, "Sum");
+            var table = sum.Records.Single(x => x.Kind == InstrumentationKind.HandleHistogramTypes);
+            Assert.AreEqual(callvirt, table.IlOffset);
+            Assert.AreEqual(unchecked((int)0x80000000), table.Other);
+            Assert.AreEqual(29, table.Types.Count(t => t == "RecordTarget.Square")); // 90% and 10% of 32 slots, rounded
+            Assert.AreEqual(3, table.Types.Count(t => t == "RecordTarget.Circle"));
+
+            using var assembly = Metadata.AssemblySymbols.TryOpen(r.Assembly)!;
+            var sumName = assembly.Methods().Single(m => m.MethodName == "Sum").SystemName;
+            var withRuntimeData = SampledReceiverTypes.Derive(assembly, edges, new System.Collections.Generic.HashSet<string> { sumName });
+            Assert.AreEqual(0, withRuntimeData.Records.Count, "the runtime's exact data wins");
+        }
+
         [TestMethod]
         public void Same_hints_give_the_same_mibc_bytes_and_name()
         {

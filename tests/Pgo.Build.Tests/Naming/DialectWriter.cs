@@ -47,6 +47,10 @@ namespace Pgo.Build.Tests.Naming
         /// <paramref name="profile"/> (recorded by 'pgo record', whose system names say assembly, type and method) as
         /// <paramref name="dialect"/>'s producer would have written it.
         /// </summary>
+        /// <remarks>
+        /// <see cref="FrameDialect.Recorder"/> keeps our own names and system names and drops only what other
+        /// producers lack (lines, start lines, runtime data): the same information as every other dialect.
+        /// </remarks>
         public static ProfileData Rewrite(ProfileData profile, FrameDialect dialect)
         {
             var functions = new Dictionary<ProfileFunction, ProfileFunction>();
@@ -54,7 +58,8 @@ namespace Pgo.Build.Tests.Naming
             {
                 if (!functions.TryGetValue(f, out var mapped))
                 {
-                    mapped = Parse(f.SystemName) is var (assembly, type, method)
+                    mapped = dialect == FrameDialect.Recorder ? new ProfileFunction(f.Name, f.SystemName, "", 0)
+                        : Parse(f.SystemName) is var (assembly, type, method)
                         ? new ProfileFunction(Render(dialect, assembly, type, method), "", dialect == FrameDialect.Pyroscope ? assembly : "", 0)
                         : new ProfileFunction(f.Name, "", "", 0);
                     functions.Add(f, mapped);
