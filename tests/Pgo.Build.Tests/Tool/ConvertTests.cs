@@ -29,6 +29,12 @@ namespace Pgo.Build.Tests.Tool
             Assert.AreEqual(0, code, stderr);
             Assert.AreEqual("", stdout);
             StringAssert.Contains(stderr, "pgo: wrote " + output);
+
+            // The converted profile's report, kept as a golden file (the hash depends on the tool's version: masked).
+            var top = TopTests.Pgo("top", output, "--no-cache", "-n", "12");
+            Assert.AreEqual(0, top.Code, top.Err);
+            string report = System.Text.RegularExpressions.Regex.Replace(top.Out.Replace(output, "<profile>"), @"\(sha256 [0-9a-f]{8}\)", "(sha256 <hash>)");
+            Golden.Verify("nettrace." + Path.GetFileName(trace).Replace(".nettrace", "").Replace(".zip", "").Replace(".golden", "") + ".top", report);
             return ProfileDecoder.Decode(File.ReadAllBytes(output));
         }
 
