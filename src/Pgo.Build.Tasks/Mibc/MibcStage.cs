@@ -31,26 +31,7 @@ namespace Pgo.Build.Mibc
     {
         public static MibcOutcome Run(string assemblyPath, string hintDirectory, bool isExecutable = false)
         {
-            var records = new List<RuntimeRecord>();
-            string devirt = Path.Combine(hintDirectory, HintFileNames.DevirtHints);
-            string blocks = Path.Combine(hintDirectory, HintFileNames.BlockCounts);
-            try
-            {
-                if (File.Exists(devirt))
-                {
-                    records.AddRange(RuntimeRecordFiles.ReadDevirtHints(devirt));
-                }
-
-                if (File.Exists(blocks))
-                {
-                    records.AddRange(RuntimeRecordFiles.ReadBlockCounts(blocks));
-                }
-            }
-            catch (FormatException e)
-            {
-                throw new PgoException(PgoCodes.UnreadableProfile, "unreadable hint file: " + e.Message, devirt, e);
-            }
-
+            var records = ReadRecords(hintDirectory);
             IReadOnlyList<CallGraph.CallEdge> edges;
             string inline = Path.Combine(hintDirectory, HintFileNames.InlineHints);
             try
@@ -72,20 +53,20 @@ namespace Pgo.Build.Mibc
             string sampledText = sampled.Edges + sampled.Ambiguous > 0 ? "; " + sampled : "";
             if (matched.Count == 0)
             {
-                DeleteStale(hintDirectory, null);
+                DeleteStale(hintDirectory, null, name);
                 return new MibcOutcome(null, report, null, $"PGO: {name}: no .mibc ({report}{sampledText}).") { Mismatch = mismatch, Sampled = sampled };
             }
 
             var written = MibcWriter.Write(assembly, matched, name + ".mibc");
             if (written.IsEmpty)
             {
-                DeleteStale(hintDirectory, null);
+                DeleteStale(hintDirectory, null, name);
                 return new MibcOutcome(null, report, written, $"PGO: {name}: no .mibc ({report}{sampledText}; nothing encodable).") { Mismatch = mismatch, Sampled = sampled };
             }
 
             string path = Path.Combine(hintDirectory, name + "." + Sha256Hex.Of(written.Bytes).Substring(0, 16) + ".mibc");
             AtomicFile.WriteIfChanged(path, written.Bytes);
-            DeleteStale(hintDirectory, path);
+            DeleteStale(hintDirectory, path, name);
             string summary = string.Format(CultureInfo.InvariantCulture,
                 "PGO: {0}: .mibc with runtime PGO data for {1:N0} methods ({2:N0} records, {3:N0} receiver-type histograms) -> {4}; {5}{8}{7}{6}",
                 name, written.Methods, written.Records, written.TypeHistograms, path, report,
@@ -134,8 +115,11 @@ namespace Pgo.Build.Mibc
             assembly.StartsWith("System", StringComparison.Ordinal) || assembly.StartsWith("Microsoft.", StringComparison.Ordinal) ||
             assembly == "netstandard" || assembly == "mscorlib";
 
-        /// <summary>Removes the .mibc files of the hint directory except <paramref name="keep"/>.</summary>
-        public static void DeleteStale(string hintDirectory, string? keep)
+        /// <summary>
+        /// Removes the .mibc files of the hint directory except <paramref name="keep"/>: all of them, or with
+        /// <paramref name="owner"/> only that stage's own (<c>&lt;owner&gt;.&lt;hash&gt;.mibc</c>).
+        /// </summary>
+        public static void DeleteStale(string hintDirectory, string? keep, string? owner = null)
         {
             if (!Directory.Exists(hintDirectory))
             {
@@ -144,11 +128,131 @@ namespace Pgo.Build.Mibc
 
             foreach (var file in Directory.GetFiles(hintDirectory, "*.mibc"))
             {
+                string fileName = Path.GetFileName(file);
+                if (owner != null && !IsOwnedBy(fileName, owner))
+                {
+                    continue;
+                }
+
                 if (keep == null || !string.Equals(Path.GetFullPath(file), Path.GetFullPath(keep), StringComparison.Ordinal))
                 {
                     AtomicFile.TryDelete(file);
                 }
             }
+        }
+
+        /// <summary><c>&lt;owner&gt;.&lt;16 hex digits&gt;.mibc</c>.</summary>
+        private static bool IsOwnedBy(string fileName, string owner)
+        {
+            const int HashLength = 16;
+            if (fileName.Length != owner.Length + 1 + HashLength + 5 || !fileName.StartsWith(owner + ".", StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            for (int i = owner.Length + 1; i < owner.Length + 1 + HashLength; i++)
+            {
+                char c = fileName[i];
+                if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+                {
+                    return false;
+                }
+            }
+
+            return fileName.EndsWith(".mibc", StringComparison.Ordinal);
+        }
+
+        /// <summary>
+        /// The whole program's .mibc for NativeAOT: the runtime data of every other assembly the compiler compiles
+        /// (the framework from ILC's own runtime pack, project and package references), each recorded method kept only
+        /// when it is found there with unchanged IL, so the compiler resolves every entry. Written as
+        /// <c>&lt;app&gt;.references.&lt;hash&gt;.mibc</c>; ILC reads every group of it.
+        /// </summary>
+        public static MibcOutcome RunReferences(string appAssemblyName, IEnumerable<string> references, string hintDirectory)
+        {
+            var records = ReadRecords(hintDirectory);
+            string owner = appAssemblyName + ".references";
+            var recordedAssemblies = new HashSet<string>(
+                records.Select(r => r.Method.IndexOf('!') is int bang && bang > 0 ? r.Method.Substring(0, bang) : "").Where(a => a.Length > 0 && a != appAssemblyName),
+                StringComparer.Ordinal);
+            var opened = new List<AssemblySymbols>();
+            try
+            {
+                var groups = new List<(AssemblySymbols, IReadOnlyList<MatchedMethod>)>();
+                int recorded = 0, matchedCount = 0, changed = 0, missing = 0, generic = 0;
+                var perAssembly = new List<string>();
+                foreach (var reference in references.Where(p => recordedAssemblies.Contains(Path.GetFileNameWithoutExtension(p)))
+                    .GroupBy(p => Path.GetFileNameWithoutExtension(p), StringComparer.Ordinal).Select(g => g.First())
+                    .OrderBy(p => Path.GetFileNameWithoutExtension(p), StringComparer.Ordinal))
+                {
+                    var assembly = AssemblySymbols.TryOpen(reference);
+                    if (assembly == null)
+                    {
+                        continue;
+                    }
+
+                    opened.Add(assembly);
+                    var (matched, report) = RuntimeRecordMatcher.Match(assembly, records);
+                    recorded += report.Recorded;
+                    matchedCount += report.Matched;
+                    changed += report.Changed;
+                    missing += report.Missing;
+                    generic += report.GenericSkipped;
+                    if (matched.Count > 0)
+                    {
+                        groups.Add((assembly, matched));
+                        perAssembly.Add(assembly.AssemblyName + " " + matched.Count.ToString(CultureInfo.InvariantCulture));
+                    }
+                }
+
+                var total = new RecordMatchReport(recorded, matchedCount, changed, missing, generic);
+                var written = groups.Count == 0 ? null : MibcWriter.Write(groups, owner + ".mibc");
+                if (written == null || written.IsEmpty)
+                {
+                    DeleteStale(hintDirectory, null, owner);
+                    return new MibcOutcome(null, total, written, $"PGO: {appAssemblyName}: no whole-program .mibc for the referenced assemblies ({total}).");
+                }
+
+                string path = Path.Combine(hintDirectory, owner + "." + Sha256Hex.Of(written.Bytes).Substring(0, 16) + ".mibc");
+                AtomicFile.WriteIfChanged(path, written.Bytes);
+                DeleteStale(hintDirectory, path, owner);
+                string summary = string.Format(CultureInfo.InvariantCulture,
+                    "PGO: {0}: whole-program .mibc with runtime PGO data for {1:N0} methods of referenced assemblies ({2}; {3:N0} records, {4:N0} receiver-type histograms) -> {5}; {6}",
+                    appAssemblyName, written.Methods, string.Join(", ", perAssembly), written.Records, written.TypeHistograms, path, total);
+                return new MibcOutcome(path, total, written, summary);
+            }
+            finally
+            {
+                foreach (var a in opened)
+                {
+                    a.Dispose();
+                }
+            }
+        }
+
+        private static List<RuntimeRecord> ReadRecords(string hintDirectory)
+        {
+            var records = new List<RuntimeRecord>();
+            string devirt = Path.Combine(hintDirectory, HintFileNames.DevirtHints);
+            string blocks = Path.Combine(hintDirectory, HintFileNames.BlockCounts);
+            try
+            {
+                if (File.Exists(devirt))
+                {
+                    records.AddRange(RuntimeRecordFiles.ReadDevirtHints(devirt));
+                }
+
+                if (File.Exists(blocks))
+                {
+                    records.AddRange(RuntimeRecordFiles.ReadBlockCounts(blocks));
+                }
+            }
+            catch (FormatException e)
+            {
+                throw new PgoException(PgoCodes.UnreadableProfile, "unreadable hint file: " + e.Message, devirt, e);
+            }
+
+            return records;
         }
     }
 }

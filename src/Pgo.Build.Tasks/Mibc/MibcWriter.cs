@@ -29,103 +29,120 @@ namespace Pgo.Build.Mibc
     /// </summary>
     public static class MibcWriter
     {
-        public static MibcWriteResult Write(AssemblySymbols assembly, IReadOnlyList<MatchedMethod> methods, string mibcName)
+        public static MibcWriteResult Write(AssemblySymbols assembly, IReadOnlyList<MatchedMethod> methods, string mibcName) =>
+            Write(new[] { (assembly, methods) }, mibcName);
+
+        /// <summary>
+        /// One group per assembly (key <c>"&lt;assembly&gt;;"</c>, the methods of that assembly): a whole program's
+        /// .mibc for NativeAOT, whose compiler reads every group.
+        /// </summary>
+        public static MibcWriteResult Write(IReadOnlyList<(AssemblySymbols Assembly, IReadOnlyList<MatchedMethod> Methods)> groups, string mibcName)
         {
             var metadata = new MetadataBuilder();
             var references = new MibcReferences(metadata);
-            var reader = assembly.Reader;
             var il = new BlobBuilder();
             var bodies = new MethodBodyStreamEncoder(il);
-            var groupCode = new InstructionEncoder(new BlobBuilder());
             var dataStart = metadata.GetOrAddUserString("InstrumentationDataStart");
             var dataEnd = metadata.GetOrAddUserString("InstrumentationDataEnd");
             int written = 0, records = 0, histograms = 0, skipped = 0, droppedSlots = 0;
-            var receivers = new ReceiverCheck(assembly);
-
-            foreach (var matched in methods.OrderBy(m => m.Method.SystemName, StringComparer.Ordinal))
-            {
-                var handle = (MethodDefinitionHandle)MetadataTokens.EntityHandle(matched.Method.Token);
-                var definition = reader.GetMethodDefinition(handle);
-                if (IsGeneric(reader, definition))
-                {
-                    skipped++; // shared/instantiated generic code needs TypeSpec/MethodSpec parents: not written yet
-                    continue;
-                }
-
-                int token = matched.Method.Token;
-                List<SchemaRecord> schema;
-                MemberReferenceHandle member;
-                try
-                {
-                    schema = Schema(matched.Records, references, (il, type) => receivers.MayReceive(token, il, type), ref droppedSlots);
-                    if (schema.Count == 0)
-                    {
-                        continue;
-                    }
-
-                    var parent = references.TypeOf(reader, assembly.AssemblyName, definition.GetDeclaringType());
-                    member = metadata.AddMemberReference(parent, metadata.GetOrAddString(reader.GetString(definition.Name)),
-                        references.MethodSignature(reader, assembly.AssemblyName, definition.Signature));
-                }
-                catch (Exception e) when (e is NotSupportedException || e is BadImageFormatException)
-                {
-                    skipped++; // a signature or scope this writer cannot express: leave the method out rather than guess
-                    continue;
-                }
-
-                groupCode.OpCode(ILOpCode.Ldtoken);
-                groupCode.Token(member);
-                groupCode.LoadString(dataStart);
-                foreach (var record in schema)
-                {
-                    groupCode.LoadConstantI4(15);
-                    groupCode.LoadConstantI4(record.IlOffset);
-                    groupCode.LoadConstantI4(record.Kind);
-                    groupCode.LoadConstantI4(record.Count);
-                    groupCode.LoadConstantI4(unchecked((int)record.Other));
-                    foreach (var value in record.Values)
-                    {
-                        if (value.Token.HasValue)
-                        {
-                            groupCode.OpCode(ILOpCode.Ldtoken);
-                            groupCode.Token(value.Token.Value);
-                        }
-                        else if ((record.Kind & 0xF) == 2)
-                        {
-                            groupCode.LoadConstantI8(value.Number);
-                        }
-                        else
-                        {
-                            groupCode.LoadConstantI4((int)Math.Max(int.MinValue, Math.Min(int.MaxValue, value.Number)));
-                        }
-                    }
-
-                    records++;
-                    if (record.Kind == InstrumentationKind.HandleHistogramTypes)
-                    {
-                        histograms++;
-                    }
-                }
-
-                groupCode.LoadString(dataEnd);
-                groupCode.OpCode(ILOpCode.Pop);
-                written++;
-            }
 
             // <Module> must be TypeDef row 1 and the only type; its methods are the global methods below.
             var voidSignature = new BlobBuilder();
             new BlobEncoder(voidSignature).MethodSignature().Parameters(0, r => r.Void(), p => { });
             var signature = metadata.GetOrAddBlob(voidSignature);
-            groupCode.OpCode(ILOpCode.Ret);
-            var group = metadata.AddMethodDefinition(
-                MethodAttributes.Public | MethodAttributes.Static, MethodImplAttributes.IL,
-                metadata.GetOrAddString("Assemblies_" + assembly.AssemblyName + "_0"), signature, bodies.AddMethodBody(groupCode, 8), default);
-
             var dictionary = new InstructionEncoder(new BlobBuilder());
-            dictionary.LoadString(metadata.GetOrAddUserString(assembly.AssemblyName + ";"));
-            dictionary.OpCode(ILOpCode.Ldtoken);
-            dictionary.Token(group);
-            dictionary.OpCode(ILOpCode.Pop);
+            foreach (var (assembly, methods) in groups.OrderBy(g => g.Assembly.AssemblyName, StringComparer.Ordinal))
+            {
+                int groupWritten = 0;
+                var reader = assembly.Reader;
+                var groupCode = new InstructionEncoder(new BlobBuilder());
+                var receivers = new ReceiverCheck(assembly);
+                foreach (var matched in methods.OrderBy(m => m.Method.SystemName, StringComparer.Ordinal))
+                {
+                    var handle = (MethodDefinitionHandle)MetadataTokens.EntityHandle(matched.Method.Token);
+                    var definition = reader.GetMethodDefinition(handle);
+                    if (IsGeneric(reader, definition))
+                    {
+                        skipped++; // shared/instantiated generic code needs TypeSpec/MethodSpec parents: not written yet
+                        continue;
+                    }
+
+                    int token = matched.Method.Token;
+                    List<SchemaRecord> schema;
+                    MemberReferenceHandle member;
+                    try
+                    {
+                        schema = Schema(matched.Records, references, (il, type) => receivers.MayReceive(token, il, type), ref droppedSlots);
+                        if (schema.Count == 0)
+                        {
+                            continue;
+                        }
+
+                        var parent = references.TypeOf(reader, assembly.AssemblyName, definition.GetDeclaringType());
+                        member = metadata.AddMemberReference(parent, metadata.GetOrAddString(reader.GetString(definition.Name)),
+                            references.MethodSignature(reader, assembly.AssemblyName, definition.Signature));
+                    }
+                    catch (Exception e) when (e is NotSupportedException || e is BadImageFormatException)
+                    {
+                        skipped++; // a signature or scope this writer cannot express: leave the method out rather than guess
+                        continue;
+                    }
+
+                    groupCode.OpCode(ILOpCode.Ldtoken);
+                    groupCode.Token(member);
+                    groupCode.LoadString(dataStart);
+                    foreach (var record in schema)
+                    {
+                        groupCode.LoadConstantI4(15);
+                        groupCode.LoadConstantI4(record.IlOffset);
+                        groupCode.LoadConstantI4(record.Kind);
+                        groupCode.LoadConstantI4(record.Count);
+                        groupCode.LoadConstantI4(unchecked((int)record.Other));
+                        foreach (var value in record.Values)
+                        {
+                            if (value.Token.HasValue)
+                            {
+                                groupCode.OpCode(ILOpCode.Ldtoken);
+                                groupCode.Token(value.Token.Value);
+                            }
+                            else if ((record.Kind & 0xF) == 2)
+                            {
+                                groupCode.LoadConstantI8(value.Number);
+                            }
+                            else
+                            {
+                                groupCode.LoadConstantI4((int)Math.Max(int.MinValue, Math.Min(int.MaxValue, value.Number)));
+                            }
+                        }
+
+                        records++;
+                        if (record.Kind == InstrumentationKind.HandleHistogramTypes)
+                        {
+                            histograms++;
+                        }
+                    }
+
+                    groupCode.LoadString(dataEnd);
+                    groupCode.OpCode(ILOpCode.Pop);
+                    written++;
+                    groupWritten++;
+                }
+
+                if (groupWritten == 0)
+                {
+                    continue;
+                }
+
+                groupCode.OpCode(ILOpCode.Ret);
+                var group = metadata.AddMethodDefinition(
+                    MethodAttributes.Public | MethodAttributes.Static, MethodImplAttributes.IL,
+                    metadata.GetOrAddString("Assemblies_" + assembly.AssemblyName + "_0"), signature, bodies.AddMethodBody(groupCode, 8), default);
+                dictionary.LoadString(metadata.GetOrAddUserString(assembly.AssemblyName + ";"));
+                dictionary.OpCode(ILOpCode.Ldtoken);
+                dictionary.Token(group);
+                dictionary.OpCode(ILOpCode.Pop);
+            }
+
             dictionary.OpCode(ILOpCode.Ret);
             metadata.AddMethodDefinition(
                 MethodAttributes.Public | MethodAttributes.Static, MethodImplAttributes.IL,

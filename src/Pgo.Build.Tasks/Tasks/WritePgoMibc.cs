@@ -38,12 +38,11 @@ namespace Pgo.Build.Tasks
                     Log.LogWarning(null, PgoCodes.ProfileMismatch, null, Assembly, 0, 0, 0, 0, outcome.Mismatch);
                 }
             }
-            catch (Exception e) when (e is PgoException || e is IOException || e is UnauthorizedAccessException || e is BadImageFormatException || e is InvalidOperationException || e is NotSupportedException || e is FormatException || e is ArgumentException)
+            catch (Exception e) when (TaskLog.IsConsumerProblem(e))
             {
                 // Matching must never fail a build: the program is built without the .mibc.
                 MibcStage.DeleteStale(Path.GetFullPath(HintDirectory), null);
-                Log.LogWarning(null, PgoCodes.ConsumerSkipped, null, Assembly, 0, 0, 0, 0,
-                    $"the .mibc step was skipped ({e.GetType().Name}: {e.Message}); the build goes on without static PGO data.");
+                TaskLog.ConsumerSkipped(Log, ".mibc", Assembly, e, "the build goes on without static PGO data.");
             }
 
             return !Log.HasLoggedErrors;

@@ -39,9 +39,19 @@ namespace Pgo.Build.Tests.EndToEnd
 
             Scenario.AssertSucceeded(first);
             StringAssert.Contains(first.Output, "PGO: RecordTarget: .mibc with runtime PGO data for ");
-            string mibc = Directory.GetFiles(pgoDir, "*.mibc").Single();
+            string mibc = Directory.GetFiles(pgoDir, "RecordTarget.*.mibc").Single(f => !f.Contains(".references."));
             StringAssert.Matches(Path.GetFileName(mibc), new Regex(@"^RecordTarget\.[0-9a-f]{16}\.mibc$"));
             CollectionAssert.Contains(File.ReadAllLines(rsp), "--mibc:" + mibc);
+            // The whole program: the framework methods the recording holds data for, matched against ILC's own
+            // runtime pack (System.Private.CoreLib of NativeAOT), in a second .mibc ILC reads too.
+            StringAssert.Contains(first.Output, "PGO: RecordTarget: whole-program .mibc with runtime PGO data for ");
+            StringAssert.Contains(first.Output, "System.Private.CoreLib ");
+            string wholeProgram = Directory.GetFiles(pgoDir, "RecordTarget.references.*.mibc").Single();
+            CollectionAssert.Contains(File.ReadAllLines(rsp), "--mibc:" + wholeProgram);
+            var frameworkEntries = global::Pgo.Build.Mibc.MibcReader.Read(wholeProgram);
+            Assert.IsTrue(frameworkEntries.Count > 10, frameworkEntries.Count.ToString());
+            Assert.IsTrue(frameworkEntries.All(e => e.Group != "RecordTarget;"), "the application's methods belong to its own .mibc");
+            Assert.IsTrue(frameworkEntries.Any(e => e.Group == "System.Private.CoreLib;"));
             // ILC's JIT read the recorded data for Sum (its header names the PGO data it used; without a profile it
             // names none) and guards the virtual call with method-table compares (guarded devirtualization).
             string jit = File.ReadAllText(disasm);
@@ -64,7 +74,7 @@ namespace Pgo.Build.Tests.EndToEnd
             var changed = s.Dotnet("publish", project, aot);
             Scenario.AssertSucceeded(changed);
             StringAssert.Contains(changed.Output, "Generating native code");
-            string newMibc = Directory.GetFiles(pgoDir, "*.mibc").Single();
+            string newMibc = Directory.GetFiles(pgoDir, "RecordTarget.*.mibc").Single(f => !f.Contains(".references."));
             Assert.AreNotEqual(mibc, newMibc);
             CollectionAssert.Contains(File.ReadAllLines(rsp), "--mibc:" + newMibc);
 
