@@ -217,7 +217,7 @@ namespace Pgo.Build.Mibc
                 AtomicFile.WriteIfChanged(path, written.Bytes);
                 DeleteStale(hintDirectory, path, owner);
                 string summary = string.Format(CultureInfo.InvariantCulture,
-                    "PGO: {0}: whole-program .mibc with runtime PGO data for {1:N0} methods of referenced assemblies ({2}; {3:N0} records, {4:N0} receiver-type histograms) -> {5}; {6}",
+                    "PGO: {0}: whole-program .mibc with runtime PGO data for {1:N0} methods of referenced assemblies ({3:N0} records, {4:N0} receiver-type histograms; matched per assembly: {2}) -> {5}; {6}",
                     appAssemblyName, written.Methods, string.Join(", ", perAssembly), written.Records, written.TypeHistograms, path, total);
                 return new MibcOutcome(path, total, written, summary);
             }
