@@ -7,13 +7,20 @@ using Pgo.Build.RuntimePgo;
 namespace Pgo.Build.Matching
 {
     /// <summary>The recorded data of one method of this build whose IL is unchanged since the recording.</summary>
-    public sealed record MatchedMethod(MethodSymbol Method, IReadOnlyList<RuntimeRecord> Records);
+    /// <remarks>
+    /// <see cref="TypeArguments"/>: for a method of a generic type, the instantiation the runtime recorded
+    /// (<c>System.__Canon</c> for shared code, value types exactly); empty for other methods.
+    /// </remarks>
+    public sealed record MatchedMethod(MethodSymbol Method, IReadOnlyList<RuntimeRecord> Records)
+    {
+        public IReadOnlyList<string> TypeArguments { get; init; } = Array.Empty<string>();
+    }
 
     /// <summary>How the recorded methods of one assembly matched this build (for the summary and docs).</summary>
     public sealed record RecordMatchReport(int Recorded, int Matched, int Changed, int Missing, int GenericSkipped)
     {
         public override string ToString() =>
-            $"{Matched} of {Recorded} recorded methods matched ({Changed} changed since recording, {Missing} not found, {GenericSkipped} generic instantiations skipped)";
+            $"{Matched} of {Recorded} recorded methods matched ({Changed} changed since recording, {Missing} not found, {GenericSkipped} instantiated generic methods skipped)";
     }
 
     /// <summary>
@@ -41,10 +48,17 @@ namespace Pgo.Build.Matching
             foreach (var group in groups)
             {
                 recorded++;
+                IReadOnlyList<string> typeArguments = Array.Empty<string>();
                 if (group.Key.Instantiation.Length > 0)
                 {
-                    generic++;
-                    continue;
+                    var parsed = RuntimeTypeName.TypeArguments(group.Key.Instantiation);
+                    if (parsed == null)
+                    {
+                        generic++; // an instantiated generic method: not written yet
+                        continue;
+                    }
+
+                    typeArguments = parsed;
                 }
 
                 if (!bySystemName.TryGetValue(group.Key.Method, out var method))
@@ -62,7 +76,7 @@ namespace Pgo.Build.Matching
 
                 var list = group.ToList();
                 list.Sort(RuntimeRecord.Compare);
-                matched.Add(new MatchedMethod(method, list));
+                matched.Add(new MatchedMethod(method, list) { TypeArguments = typeArguments });
             }
 
             return (matched, new RecordMatchReport(recorded, matched.Count, changed, missing, generic));

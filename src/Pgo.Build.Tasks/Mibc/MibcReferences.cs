@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Reflection.Metadata;
 using System.Reflection.Metadata.Ecma335;
+using Pgo.Build.RuntimePgo;
 
 namespace Pgo.Build.Mibc
 {
@@ -116,6 +117,109 @@ namespace Pgo.Build.Mibc
             CopyMethodSignature(ref blob, output, reader, assemblyName);
             return _builder.GetOrAddBlob(output);
         }
+
+        /// <summary>
+        /// The TypeSpec <c>GENERICINST(definition, args)</c> of a generic type of <paramref name="reader"/> instantiated
+        /// as the runtime names it (<c>System.__Canon</c> for shared code, value types exactly); null when an argument
+        /// cannot be expressed (a type neither primitive, canonical nor defined in this assembly).
+        /// </summary>
+        public EntityHandle? Instantiated(MetadataReader reader, string assemblyName, TypeDefinitionHandle definition, IReadOnlyList<string> arguments,
+            IReadOnlyDictionary<string, TypeDefinitionHandle> typesByName)
+        {
+            var blob = new BlobBuilder();
+            if (!WriteGenericInstance(blob, reader, assemblyName, definition, arguments, typesByName))
+            {
+                return null;
+            }
+
+            return Spec(blob);
+        }
+
+        private bool WriteGenericInstance(BlobBuilder blob, MetadataReader reader, string assemblyName, TypeDefinitionHandle definition,
+            IReadOnlyList<string> arguments, IReadOnlyDictionary<string, TypeDefinitionHandle> typesByName)
+        {
+            if (reader.GetTypeDefinition(definition).GetGenericParameters().Count != arguments.Count)
+            {
+                return false;
+            }
+
+            blob.WriteByte(0x15); // GENERICINST
+            blob.WriteByte(IsValueType(reader, definition) ? (byte)0x11 : (byte)0x12);
+            blob.WriteCompressedInteger(CodedIndex.TypeDefOrRefOrSpec(TypeOf(reader, assemblyName, definition)));
+            blob.WriteCompressedInteger(arguments.Count);
+            foreach (var argument in arguments)
+            {
+                if (!WriteArgument(blob, reader, assemblyName, argument, typesByName))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        private bool WriteArgument(BlobBuilder blob, MetadataReader reader, string assemblyName, string argument, IReadOnlyDictionary<string, TypeDefinitionHandle> typesByName)
+        {
+            if (argument == "System.__Canon")
+            {
+                // Shared generic code: the compilers map this TypeRef to their canonical type (research/mibc.md).
+                blob.WriteByte(0x12);
+                blob.WriteCompressedInteger(CodedIndex.TypeDefOrRefOrSpec(Type(Assembly("System.Private.Canon"), "System", "__Canon")));
+                return true;
+            }
+
+            if (Primitives.TryGetValue(argument, out byte code))
+            {
+                blob.WriteByte(code);
+                return true;
+            }
+
+            var (name, inner) = RuntimeTypeName.SplitInstantiation(argument);
+            if (!typesByName.TryGetValue(name, out var definition) || !IsValueType(reader, definition))
+            {
+                return false; // shared code has only value types and __Canon as arguments; anything else is not ours to guess
+            }
+
+            if (inner.Count == 0)
+            {
+                if (reader.GetTypeDefinition(definition).GetGenericParameters().Count != 0)
+                {
+                    return false;
+                }
+
+                blob.WriteByte(0x11);
+                blob.WriteCompressedInteger(CodedIndex.TypeDefOrRefOrSpec(TypeOf(reader, assemblyName, definition)));
+                return true;
+            }
+
+            return WriteGenericInstance(blob, reader, assemblyName, definition, inner, typesByName);
+        }
+
+        private static bool IsValueType(MetadataReader reader, TypeDefinitionHandle definition)
+        {
+            var baseType = reader.GetTypeDefinition(definition).BaseType;
+            string name = baseType.Kind switch
+            {
+                HandleKind.TypeReference => TypeReferenceName(reader, (TypeReferenceHandle)baseType),
+                HandleKind.TypeDefinition => reader.GetString(reader.GetTypeDefinition((TypeDefinitionHandle)baseType).Namespace) + "." + reader.GetString(reader.GetTypeDefinition((TypeDefinitionHandle)baseType).Name),
+                _ => "",
+            };
+            return name == "System.ValueType" || name == "System.Enum";
+        }
+
+        private static string TypeReferenceName(MetadataReader reader, TypeReferenceHandle handle)
+        {
+            var reference = reader.GetTypeReference(handle);
+            return reader.GetString(reference.Namespace) + "." + reader.GetString(reference.Name);
+        }
+
+        private static readonly Dictionary<string, byte> Primitives = new Dictionary<string, byte>(StringComparer.Ordinal)
+        {
+            ["System.Boolean"] = 0x02, ["System.Char"] = 0x03, ["System.SByte"] = 0x04, ["System.Byte"] = 0x05,
+            ["System.Int16"] = 0x06, ["System.UInt16"] = 0x07, ["System.Int32"] = 0x08, ["System.UInt32"] = 0x09,
+            ["System.Int64"] = 0x0A, ["System.UInt64"] = 0x0B, ["System.Single"] = 0x0C, ["System.Double"] = 0x0D,
+            ["System.IntPtr"] = 0x18, ["System.UIntPtr"] = 0x19,
+        };
 
         /// <summary>Header, generic arity, parameter count, return type and parameter types.</summary>
         private void CopyMethodSignature(ref BlobReader blob, BlobBuilder output, MetadataReader reader, string assemblyName)

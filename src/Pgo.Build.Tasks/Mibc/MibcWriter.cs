@@ -57,13 +57,15 @@ namespace Pgo.Build.Mibc
                 var reader = assembly.Reader;
                 var groupCode = new InstructionEncoder(new BlobBuilder());
                 var receivers = new ReceiverCheck(assembly);
+                var typesByName = new Lazy<Dictionary<string, TypeDefinitionHandle>>(() => reader.TypeDefinitions
+                    .GroupBy(t => MetadataNames.TypeFullName(reader, t), StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal));
                 foreach (var matched in methods.OrderBy(m => m.Method.SystemName, StringComparer.Ordinal))
                 {
                     var handle = (MethodDefinitionHandle)MetadataTokens.EntityHandle(matched.Method.Token);
                     var definition = reader.GetMethodDefinition(handle);
-                    if (IsGeneric(reader, definition))
+                    if (definition.GetGenericParameters().Count > 0 || IsOfGenericType(reader, definition) != (matched.TypeArguments.Count > 0))
                     {
-                        skipped++; // shared/instantiated generic code needs TypeSpec/MethodSpec parents: not written yet
+                        skipped++; // generic methods need MethodSpecs (not written yet); a generic type's method needs its instantiation
                         continue;
                     }
 
@@ -78,7 +80,10 @@ namespace Pgo.Build.Mibc
                             continue;
                         }
 
-                        var parent = references.TypeOf(reader, assembly.AssemblyName, definition.GetDeclaringType());
+                        var parent = matched.TypeArguments.Count == 0
+                            ? references.TypeOf(reader, assembly.AssemblyName, definition.GetDeclaringType())
+                            : references.Instantiated(reader, assembly.AssemblyName, definition.GetDeclaringType(), matched.TypeArguments, typesByName.Value)
+                              ?? throw new NotSupportedException("an instantiation argument this writer cannot express");
                         member = metadata.AddMemberReference(parent, metadata.GetOrAddString(reader.GetString(definition.Name)),
                             references.MethodSignature(reader, assembly.AssemblyName, definition.Signature));
                     }
@@ -175,13 +180,8 @@ namespace Pgo.Build.Mibc
             return BlobContentId.FromHash(sha.Hash!);
         }
 
-        private static bool IsGeneric(MetadataReader reader, MethodDefinition method)
+        private static bool IsOfGenericType(MetadataReader reader, MethodDefinition method)
         {
-            if (method.GetGenericParameters().Count > 0)
-            {
-                return true;
-            }
-
             for (var type = method.GetDeclaringType(); !type.IsNil; type = reader.GetTypeDefinition(type).GetDeclaringType())
             {
                 if (reader.GetTypeDefinition(type).GetGenericParameters().Count > 0)
