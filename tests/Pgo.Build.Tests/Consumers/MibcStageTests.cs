@@ -5,6 +5,7 @@ using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Pgo.Build.Caching;
 using Pgo.Build.Engine;
 using Pgo.Build.Hints;
+using Pgo.Build.Matching;
 using Pgo.Build.Mibc;
 using Pgo.Build.Profiles;
 using Pgo.Build.RuntimePgo;
@@ -86,6 +87,59 @@ namespace Pgo.Build.Tests.Consumers
             var sumName = assembly.Methods().Single(m => m.MethodName == "Sum").SystemName;
             var withRuntimeData = SampledReceiverTypes.Derive(assembly, edges, new System.Collections.Generic.HashSet<string> { sumName });
             Assert.AreEqual(0, withRuntimeData.Records.Count, "the runtime's exact data wins");
+        }
+
+        /// <summary>
+        /// Methods of generic types as the runtime records them (shared code over System.__Canon, value types
+        /// exactly): a TypeSpec parent with System.__Canon scoped to the AssemblyRef System.Private.Canon, which the
+        /// compilers map to their canonical type; an argument the writer cannot express leaves the method out.
+        /// </summary>
+        [TestMethod]
+        public void Generic_type_instantiations_are_written_with_canon_and_exact_value_types()
+        {
+            using var corelib = Metadata.AssemblySymbols.TryOpen(typeof(object).Assembly.Location)!;
+            var findValue = corelib.Methods().Single(m => m.SystemName == "System.Private.CoreLib!System.Collections.Generic.Dictionary`2::FindValue(!0)");
+            MatchedMethod Instantiation(params string[] arguments) => new MatchedMethod(findValue, new[]
+            {
+                new RuntimeRecord(findValue.SystemName, findValue.Name, findValue.IlSize, findValue.IlHash, 0, "x", 0, 0,
+                    InstrumentationKind.BasicBlockIntCount, 0, 0, 0, "", 7),
+            }) { TypeArguments = arguments };
+            var methods = new[]
+            {
+                Instantiation("System.__Canon", "System.Int64"),
+                Instantiation("System.Collections.Generic.KeyValuePair`2[System.__Canon,System.Int32]", "System.__Canon"),
+                Instantiation("System.String", "System.Int32"), // a reference type is never an argument of shared code: not written
+            };
+
+            var written = MibcWriter.Write(corelib, methods, "generic.mibc");
+
+            Assert.AreEqual(2, written.Methods);
+            Assert.AreEqual(1, written.SkippedMethods);
+            using var dir = new TempDir();
+            string path = dir.Write("generic.mibc", written.Bytes);
+            var entries = MibcReader.Read(path).Select(e => e.Method).OrderBy(m => m, StringComparer.Ordinal).ToList();
+            CollectionAssert.AreEqual(new[]
+            {
+                "System.Collections.Generic.Dictionary`2<System.Collections.Generic.KeyValuePair`2<System.__Canon,int32>,System.__Canon>::FindValue(!0)",
+                "System.Collections.Generic.Dictionary`2<System.__Canon,int64>::FindValue(!0)",
+            }, entries);
+            using var pe = new System.Reflection.PortableExecutable.PEReader(new MemoryStream(written.Bytes));
+            var md = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(pe);
+            var canon = md.TypeReferences.Select(md.GetTypeReference).Single(t => md.GetString(t.Name) == "__Canon");
+            Assert.AreEqual("System", md.GetString(canon.Namespace));
+            var scope = md.GetAssemblyReference((System.Reflection.Metadata.AssemblyReferenceHandle)canon.ResolutionScope);
+            Assert.AreEqual("System.Private.Canon", md.GetString(scope.Name));
+        }
+
+        [TestMethod]
+        [DataRow("System.Collections.Generic.Dictionary`2[System.__Canon,System.Int64].FindValue", "System.__Canon|System.Int64")]
+        [DataRow("System.Linq.Enumerable+EnumerableSorter`2[System.Collections.Generic.KeyValuePair`2[System.__Canon,System.Int64],System.__Canon].ComputeKeys", "System.Collections.Generic.KeyValuePair`2[System.__Canon,System.Int64]|System.__Canon")]
+        [DataRow("System.Linq.Enumerable.Select[System.__Canon]", null)]
+        [DataRow("App.Program.Main", null)]
+        public void Runtime_instantiation_names_give_their_type_arguments(string name, string? expected)
+        {
+            var arguments = RuntimeTypeName.TypeArguments(name);
+            Assert.AreEqual(expected, arguments == null ? null : string.Join("|", arguments));
         }
 
         [TestMethod]
