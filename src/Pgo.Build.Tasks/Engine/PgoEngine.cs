@@ -296,6 +296,7 @@ namespace Pgo.Build.Engine
             var outputs = new List<KeyValuePair<string, byte[]>>
             {
                 Output(request, HintFileNames.HotFunctions, HotFunctionsFile.Write(hotFunctions, graph.TotalFlat, provenance)),
+                Output(request, HintFileNames.Functions, FunctionsFile.Write(graph.Functions, graph.SampleValue, provenance)),
                 Output(request, HintFileNames.InlineHints, InlineHintsFile.Write(hotCalls, graph.TotalWeight, graph.HasStartLines, provenance)),
                 Output(request, HintFileNames.DevirtHints, RuntimeRecordFiles.WriteDevirtHints(profile.RuntimeRecords, provenance)),
                 Output(request, HintFileNames.BlockCounts, RuntimeRecordFiles.WriteBlockCounts(profile.RuntimeRecords, provenance)),

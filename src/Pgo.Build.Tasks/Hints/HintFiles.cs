@@ -13,10 +13,11 @@ namespace Pgo.Build.Hints
         public const string InlineHints = "inline-hints.txt";
         public const string DevirtHints = "devirt-hints.txt";
         public const string BlockCounts = "block-counts.txt";
+        public const string Functions = "functions.txt";
         public const string State = "profile.state";
 
         /// <summary>Every file the hint stage may write; deleted together when a profile turns out to be bad.</summary>
-        public static readonly string[] All = { HotFunctions, InlineHints, DevirtHints, BlockCounts, State };
+        public static readonly string[] All = { HotFunctions, Functions, InlineHints, DevirtHints, BlockCounts, State };
     }
 
     /// <summary>What the hint files say about where they came from.</summary>
@@ -69,6 +70,43 @@ namespace Pgo.Build.Hints
             }
 
             return result;
+        }
+    }
+
+    /// <summary>
+    /// <c>functions.txt</c>: every function of the profile with its flat and cumulative weight (cum counts a sample
+    /// once per function), and the profile's total sample value: what a consumer needs to tell how much of the
+    /// profile runs the code of the assembly it builds.
+    /// </summary>
+    public static class FunctionsFile
+    {
+        public const string FormatName = "PGO-FUNCTIONS V1";
+
+        public static byte[] Write(IReadOnlyList<FunctionWeight> functions, long sampleValue, HintProvenance provenance)
+        {
+            var table = new TextTable(FormatName);
+            provenance.AddTo(table);
+            table.Meta("sample-value", Format.Number(sampleValue))
+                 .Meta("columns", "flat\tcum\tfunction");
+            foreach (var f in functions)
+            {
+                table.Row(Format.Number(f.Flat), Format.Number(f.Cum), f.Name);
+            }
+
+            return table.ToBytes();
+        }
+
+        public static (IReadOnlyList<FunctionWeight> Functions, long SampleValue) Read(string path)
+        {
+            var table = TextTable.Read(path, FormatName);
+            var result = new List<FunctionWeight>(table.Rows.Count);
+            foreach (var row in table.Rows)
+            {
+                Format.Expect(row, 3, path);
+                result.Add(new FunctionWeight(row[2], Format.ParseLong(row[0]), Format.ParseLong(row[1])));
+            }
+
+            return (result, Format.ParseLong(table.Get("sample-value") ?? throw new FormatException($"{path}: no sample-value")));
         }
     }
 

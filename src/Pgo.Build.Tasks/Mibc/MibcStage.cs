@@ -49,19 +49,21 @@ namespace Pgo.Build.Mibc
             var (sampledRecords, sampled) = SampledReceiverTypes.Derive(assembly, edges, new HashSet<string>(records.Select(r => r.Method), StringComparer.Ordinal));
             var matched = recordedMatches.Concat(RuntimeRecordMatcher.Match(assembly, sampledRecords).Matched).ToList();
             string name = assembly.AssemblyName;
-            string? mismatch = Mismatch(name, records, report, isExecutable);
-            string sampledText = sampled.Edges + sampled.Ambiguous > 0 ? "; " + sampled : "";
+            double? cpuShare = CpuShare(assembly, hintDirectory);
+            string? mismatch = Mismatch(name, records, report, isExecutable) ?? CpuMismatch(name, cpuShare, report, isExecutable);
+            string detail = (sampled.Edges + sampled.Ambiguous > 0 ? "; " + sampled : "") +
+                (cpuShare.HasValue ? string.Format(CultureInfo.InvariantCulture, "; {0:0.0}% of the profile's CPU samples run code of {1}", 100 * cpuShare.Value, name) : "");
             if (matched.Count == 0)
             {
                 DeleteStale(hintDirectory, null, name);
-                return new MibcOutcome(null, report, null, $"PGO: {name}: no .mibc ({report}{sampledText}).") { Mismatch = mismatch, Sampled = sampled };
+                return new MibcOutcome(null, report, null, $"PGO: {name}: no .mibc ({report}{detail}).") { Mismatch = mismatch, Sampled = sampled };
             }
 
             var written = MibcWriter.Write(assembly, matched, name + ".mibc");
             if (written.IsEmpty)
             {
                 DeleteStale(hintDirectory, null, name);
-                return new MibcOutcome(null, report, written, $"PGO: {name}: no .mibc ({report}{sampledText}; nothing encodable).") { Mismatch = mismatch, Sampled = sampled };
+                return new MibcOutcome(null, report, written, $"PGO: {name}: no .mibc ({report}{detail}; nothing encodable).") { Mismatch = mismatch, Sampled = sampled };
             }
 
             string path = Path.Combine(hintDirectory, name + "." + Sha256Hex.Of(written.Bytes).Substring(0, 16) + ".mibc");
@@ -72,7 +74,7 @@ namespace Pgo.Build.Mibc
                 name, written.Methods, written.Records, written.TypeHistograms, path, report,
                 written.SkippedMethods > 0 ? string.Format(CultureInfo.InvariantCulture, "; {0:N0} methods of generic types or generic methods not written yet", written.SkippedMethods) : "",
                 written.DroppedTypeSlots > 0 ? string.Format(CultureInfo.InvariantCulture, "; {0:N0} receiver-type slots left out (types a call site cannot receive, or generic instantiations)", written.DroppedTypeSlots) : "",
-                sampledText);
+                detail);
             return new MibcOutcome(path, report, written, summary) { Mismatch = mismatch, Sampled = sampled };
         }
 
@@ -110,6 +112,57 @@ namespace Pgo.Build.Mibc
                 ? null
                 : $"the profile may not belong to this program: it holds runtime PGO data of {string.Join(", ", applications)} but none of {assemblyName}; nothing of it applies.";
         }
+
+        /// <summary>
+        /// The share of the profile's samples that have a method of this assembly on their stack (at least: the
+        /// largest cumulative weight of one of its methods); null without CPU samples or <c>functions.txt</c>.
+        /// </summary>
+        private static double? CpuShare(AssemblySymbols assembly, string hintDirectory)
+        {
+            string path = Path.Combine(hintDirectory, HintFileNames.Functions);
+            if (!File.Exists(path))
+            {
+                return null;
+            }
+
+            var (functions, sampleValue) = FunctionsFile.Read(path);
+            if (sampleValue <= 0)
+            {
+                return null;
+            }
+
+            var keys = new HashSet<string>(assembly.Methods().Select(m => Naming.FrameNames.KeyOf(m.Name)).Where(k => k != null).Select(k => k!), StringComparer.Ordinal);
+            long best = 0;
+            foreach (var f in functions)
+            {
+                string? key = Naming.FrameNames.Parse(f.Name)?.Key;
+                if (key != null && keys.Contains(key) && f.Cum > best)
+                {
+                    best = f.Cum;
+                }
+            }
+
+            return Math.Min(1.0, (double)best / sampleValue);
+        }
+
+        /// <summary>
+        /// Without runtime data to judge by: an executable none of whose methods is on the stack of even 1% of the
+        /// profile's CPU samples is not the program the profile was recorded from.
+        /// </summary>
+        private static string? CpuMismatch(string assemblyName, double? cpuShare, RecordMatchReport report, bool isExecutable)
+        {
+            if (!isExecutable || report.Recorded > 0 || cpuShare is not double share || share >= MinCpuShare)
+            {
+                return null;
+            }
+
+            return string.Format(CultureInfo.InvariantCulture,
+                "the profile may not belong to this program: {0:0.0}% of its CPU samples have a method of {1} on the stack (under {2:0}%); what does not match is not used.",
+                100 * share, assemblyName, 100 * MinCpuShare);
+        }
+
+        /// <summary>Below this share of the CPU samples running its code, an executable's profile is another program's (PGO104).</summary>
+        public const double MinCpuShare = 0.01;
 
         private static bool IsFramework(string assembly) =>
             assembly.StartsWith("System", StringComparison.Ordinal) || assembly.StartsWith("Microsoft.", StringComparison.Ordinal) ||

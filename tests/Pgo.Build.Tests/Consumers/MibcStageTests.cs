@@ -196,6 +196,30 @@ namespace Pgo.Build.Tests.Consumers
             StringAssert.Contains(outcome.Summary, "no .mibc");
         }
 
+        /// <summary>
+        /// Without runtime data (another producer's profile, here the recording's CPU samples in Pyroscope's
+        /// dialect), the share of CPU samples running the executable's code tells whether the profile is its own.
+        /// </summary>
+        [TestMethod]
+        public void Cpu_share_of_the_executable_is_reported_and_a_foreign_cpu_profile_warns()
+        {
+            var r = RecordedFixture.Get();
+            using var dir = new TempDir();
+            string pyroscope = dir.Write("pyroscope.pprof", ProfileEncoder.Encode(Naming.DialectWriter.Rewrite(r.Profile, Build.Naming.FrameDialect.Pyroscope)));
+            string hints = WriteHints(pyroscope, dir);
+            string otherProgram = typeof(MibcStageTests).Assembly.Location;
+
+            var own = MibcStage.Run(r.Assembly, hints, isExecutable: true);
+            var other = MibcStage.Run(otherProgram, hints, isExecutable: true);
+
+            Assert.IsNull(own.Mismatch, own.Mismatch);
+            var share = System.Text.RegularExpressions.Regex.Match(own.Summary, @"; (\d+\.\d)% of the profile's CPU samples run code of RecordTarget");
+            Assert.IsTrue(share.Success, own.Summary);
+            Assert.IsTrue(double.Parse(share.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 90, own.Summary); // Main is on every stack
+            Assert.AreEqual("the profile may not belong to this program: 0.0% of its CPU samples have a method of Pgo.Build.Tests on the stack (under 1%); what does not match is not used.", other.Mismatch);
+            Assert.IsNull(MibcStage.Run(otherProgram, hints, isExecutable: false).Mismatch, "a library need not be in an application's profile");
+        }
+
         [TestMethod]
         public void Profile_of_another_program_is_reported_for_an_executable_only()
         {

@@ -149,6 +149,7 @@ namespace Pgo.Build.Tests.Unit
         private static string[] ExpectedOutputs(TempDir dir) => new[]
         {
             dir.Combine("obj", "pgo", "hot-functions.txt"),
+            dir.Combine("obj", "pgo", "functions.txt"),
             dir.Combine("obj", "pgo", "inline-hints.txt"),
             dir.Combine("obj", "pgo", "devirt-hints.txt"),
             dir.Combine("obj", "pgo", "block-counts.txt"),
