@@ -57,10 +57,6 @@ namespace Pgo.Build.Caching
             return Path.Combine(string.IsNullOrEmpty(home) ? Path.GetTempPath() : home, ".cache", "pgo-build");
         }
 
-        /// <summary>The cache variant of a <c>PgoSampleType</c> choice: a chosen type weighs another graph.</summary>
-        public static string VariantFor(string? sampleType) =>
-            string.IsNullOrWhiteSpace(sampleType) ? "" : "sample-type=" + sampleType!.Trim();
-
         /// <summary>The entry of a profile; <paramref name="variant"/> names settings that change the graph (a chosen sample type).</summary>
         public string PathFor(string profileSha256, string variant = "") =>
             Path.Combine(Directory, "graphs", Sha256Hex.Of(EngineVersion + "\n" + profileSha256 + (variant.Length == 0 ? "" : "\n" + variant)) + ".graph");

@@ -21,7 +21,11 @@ namespace Pgo.Build.CallGraph
     /// </summary>
     public static class CallGraphBuilder
     {
-        public static WeightedCallGraph Build(ProfileData profile, int sampleIndex, CancellationToken cancellation = default)
+        /// <param name="allFrames">
+        /// Not Go's rule: edges between every caller and callee along the whole stack, each pair once per sample
+        /// (<c>PgoEdgeFrames=all</c>), so deep call trees show their inner call sites too.
+        /// </param>
+        public static WeightedCallGraph Build(ProfileData profile, int sampleIndex, CancellationToken cancellation = default, bool allFrames = false)
         {
             if (profile.Samples.Count == 0)
             {
@@ -60,7 +64,7 @@ namespace Pgo.Build.CallGraph
                 seenNodes.Clear();
                 seenEdges.Clear();
                 int parent = -1;
-                for (int i = Math.Min(1, sample.Stack.Count - 1); i >= 0; i--)
+                for (int i = allFrames ? sample.Stack.Count - 1 : Math.Min(1, sample.Stack.Count - 1); i >= 0; i--)
                 {
                     int[] locNodes = nodes.ForLocation(sample.Stack[i]);
                     for (int ni = locNodes.Length - 1; ni >= 0; ni--)

@@ -42,13 +42,13 @@ namespace Pgo.Build.Engine
 
         public ProfileLimits Limits { get; set; } = ProfileLimits.Default;
 
-        /// <summary><c>PgoSampleType</c>: the sample type to weigh the graph with (<c>type</c> or <c>type/unit</c>); null chooses.</summary>
-        public string? SampleType { get; set; }
+        /// <summary><c>PgoSampleType</c> and <c>PgoEdgeFrames</c>: what shapes the graph besides the bytes.</summary>
+        public AnalysisOptions Options { get; set; } = AnalysisOptions.Default;
 
         /// <summary>Everything besides the profile bytes that shapes the outputs; part of the up-to-date stamp.</summary>
         public string SettingsKey =>
             GraphCache.EngineVersion + ";threshold=" + HotCallsiteThreshold.ToString("R", CultureInfo.InvariantCulture) +
-            (string.IsNullOrWhiteSpace(SampleType) ? "" : ";sample-type=" + SampleType!.Trim());
+            (Options.CacheVariant.Length == 0 ? "" : ";" + Options.CacheVariant);
     }
 
     public sealed class PgoResult
@@ -161,17 +161,18 @@ namespace Pgo.Build.Engine
 
         /// <summary>Like <see cref="Preprocess"/>, with the runtime records the profile carries.</summary>
         public static (PreprocessedProfile Profile, string Sha256, bool CacheHit) PreprocessProfile(
-            string profilePath, GraphCache? cache, IPgoLog log, ProfileLimits limits, CancellationToken cancellation, string? sampleType = null)
+            string profilePath, GraphCache? cache, IPgoLog log, ProfileLimits limits, CancellationToken cancellation, AnalysisOptions? options = null)
         {
             byte[] bytes = ReadProfile(profilePath);
             string sha = Sha256Hex.Of(bytes);
-            string variant = GraphCache.VariantFor(sampleType);
+            options ??= AnalysisOptions.Default;
+            string variant = options.CacheVariant;
             if (cache != null && cache.TryLoad(sha, variant, out PreprocessedProfile cached))
             {
                 return (cached, sha, true);
             }
 
-            var profile = Analyze(bytes, profilePath, limits, cancellation, sampleType);
+            var profile = Analyze(bytes, profilePath, limits, cancellation, options);
             if (cache != null)
             {
                 try
@@ -193,8 +194,9 @@ namespace Pgo.Build.Engine
             Analyze(bytes, profilePath, limits, cancellation).Graph;
 
         /// <summary>Decodes profile bytes into Go's graph and the embedded runtime records.</summary>
-        public static PreprocessedProfile Analyze(byte[] bytes, string profilePath, ProfileLimits limits, CancellationToken cancellation, string? sampleType = null)
+        public static PreprocessedProfile Analyze(byte[] bytes, string profilePath, ProfileLimits limits, CancellationToken cancellation, AnalysisOptions? options = null)
         {
+            options ??= AnalysisOptions.Default;
             ProfileData profile;
             try
             {
@@ -210,13 +212,13 @@ namespace Pgo.Build.Engine
                 return new PreprocessedProfile(WeightedCallGraph.Empty, Array.Empty<RuntimeRecord>()); // Go accepts an empty profile: nothing to do.
             }
 
-            int index = SampleIndex.Select(profile.SampleTypes, sampleType, out string problem);
+            int index = SampleIndex.Select(profile.SampleTypes, options.SampleType, out string problem);
             if (index < 0)
             {
                 throw new PgoException(PgoCodes.NoUsableSampleType, problem + ".", profilePath);
             }
 
-            var graph = CallGraphBuilder.Build(profile, index, cancellation);
+            var graph = CallGraphBuilder.Build(profile, index, cancellation, options.AllFrameEdges);
             return new PreprocessedProfile(graph, EmbeddedPgoReader.Read(profile), FrameNameReport.Of(graph.Functions, FunctionDetails(profile)));
         }
 
@@ -258,11 +260,11 @@ namespace Pgo.Build.Engine
         private static PgoResult RunCore(PgoRequest request, IPgoLog log, CancellationToken cancellation)
         {
             var cache = new GraphCache(request.CacheDirectory);
-            var (profile, sha, hit) = PreprocessProfile(request.ProfilePath, cache, log, request.Limits, cancellation, request.SampleType);
+            var (profile, sha, hit) = PreprocessProfile(request.ProfilePath, cache, log, request.Limits, cancellation, request.Options);
             var graph = profile.Graph;
             if (hit)
             {
-                log.Message($"PGO: cache hit for sha256 {sha.Substring(0, 8)} ({cache.PathFor(sha, GraphCache.VariantFor(request.SampleType))}): the profile is not decoded again.");
+                log.Message($"PGO: cache hit for sha256 {sha.Substring(0, 8)} ({cache.PathFor(sha, request.Options.CacheVariant)}): the profile is not decoded again.");
             }
 
             if (!graph.HasStartLines)

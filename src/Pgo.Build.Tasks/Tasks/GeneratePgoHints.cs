@@ -33,6 +33,9 @@ namespace Pgo.Build.Tasks
         /// <summary><c>$(PgoSampleType)</c>: the profile's sample type to use (<c>type</c> or <c>type/unit</c>); empty chooses.</summary>
         public string? SampleType { get; set; }
 
+        /// <summary><c>$(PgoEdgeFrames)</c>: <c>leaf</c> (Go's rule, the default) or <c>all</c> (edges along the whole stack).</summary>
+        public string? EdgeFrames { get; set; }
+
         /// <summary>The hint files and the state file (for FileWrites).</summary>
         [Output]
         public ITaskItem[] OutputFiles { get; private set; } = new ITaskItem[0];
@@ -54,11 +57,20 @@ namespace Pgo.Build.Tasks
                 return false;
             }
 
+            string edgeFrames = string.IsNullOrWhiteSpace(EdgeFrames) ? "leaf" : EdgeFrames!.Trim().ToLowerInvariant();
+            if (edgeFrames != "leaf" && edgeFrames != "all")
+            {
+                Log.LogError(null, PgoCodes.InvalidSetting, null, null, 0, 0, 0, 0,
+                    $"invalid PgoEdgeFrames '{EdgeFrames}': expected 'leaf' (Go's rule, the default) or 'all'.");
+                return false;
+            }
+
+            bool allFrames = edgeFrames == "all";
             string cacheDirectory = string.IsNullOrWhiteSpace(CacheDirectory) ? GraphCache.DefaultDirectory() : Path.GetFullPath(CacheDirectory);
             var request = new PgoRequest(Path.GetFullPath(ProfilePath), Path.GetFullPath(OutputDirectory), cacheDirectory)
             {
                 HotCallsiteThreshold = threshold,
-                SampleType = string.IsNullOrWhiteSpace(SampleType) ? null : SampleType,
+                Options = new AnalysisOptions(string.IsNullOrWhiteSpace(SampleType) ? null : SampleType, allFrames),
             };
 
             try

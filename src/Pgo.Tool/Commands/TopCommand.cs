@@ -86,7 +86,7 @@ Options:
             string sha;
             try
             {
-                (profile, sha, _) = PgoEngine.PreprocessProfile(path, cache, new StderrLog(stderr), ProfileLimits.Default, default, args.Value("sample-type"));
+                (profile, sha, _) = PgoEngine.PreprocessProfile(path, cache, new StderrLog(stderr), ProfileLimits.Default, default, new AnalysisOptions(args.Value("sample-type")));
             }
             catch (PgoException e)
             {

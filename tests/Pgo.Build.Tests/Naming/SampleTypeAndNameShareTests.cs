@@ -32,7 +32,7 @@ namespace Pgo.Build.Tests.Naming
         }
 
         private static PreprocessedProfile Analyze(byte[] bytes, string? sampleType = null) =>
-            PgoEngine.Analyze(bytes, "prof.pprof", ProfileLimits.Default, CancellationToken.None, sampleType);
+            PgoEngine.Analyze(bytes, "prof.pprof", ProfileLimits.Default, CancellationToken.None, new AnalysisOptions(sampleType));
 
         private static PgoException Rejects(byte[] bytes, string? sampleType = null) =>
             Assert.ThrowsExactly<PgoException>(() => Analyze(bytes, sampleType));
@@ -98,14 +98,14 @@ namespace Pgo.Build.Tests.Naming
             var log = new RecordingLog();
 
             var byDefault = PgoEngine.PreprocessProfile(path, cache, log, ProfileLimits.Default, CancellationToken.None);
-            var cpu = PgoEngine.PreprocessProfile(path, cache, log, ProfileLimits.Default, CancellationToken.None, "cpu");
-            var cpuAgain = PgoEngine.PreprocessProfile(path, cache, log, ProfileLimits.Default, CancellationToken.None, "cpu");
+            var cpu = PgoEngine.PreprocessProfile(path, cache, log, ProfileLimits.Default, CancellationToken.None, new AnalysisOptions("cpu"));
+            var cpuAgain = PgoEngine.PreprocessProfile(path, cache, log, ProfileLimits.Default, CancellationToken.None, new AnalysisOptions("cpu"));
 
             Assert.IsFalse(cpu.CacheHit, "the default entry must not answer for another sample type");
             Assert.AreEqual(10, byDefault.Profile.Graph.SampleValue);
             Assert.AreEqual(20, cpu.Profile.Graph.SampleValue);
             Assert.IsTrue(cpuAgain.CacheHit);
-            Assert.AreNotEqual(new PgoRequest(path, "o", "c").SettingsKey, new PgoRequest(path, "o", "c") { SampleType = "cpu" }.SettingsKey);
+            Assert.AreNotEqual(new PgoRequest(path, "o", "c").SettingsKey, new PgoRequest(path, "o", "c") { Options = new AnalysisOptions("cpu") }.SettingsKey);
         }
 
         [TestMethod]

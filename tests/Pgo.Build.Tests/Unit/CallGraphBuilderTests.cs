@@ -50,6 +50,26 @@ namespace Pgo.Build.Tests.Unit
         }
 
         [TestMethod]
+        public void AllFrameEdgesLinkEveryCallerOnTheStackOncePerSample()
+        {
+            var a = Fn("main.A", 10);
+            var b = Fn("main.B", 20);
+            var c = Fn("main.C", 30);
+            // A -> B -> B (recursion, the same call line) -> C
+            var sample = S(5, Loc(0x30, (c, 31)), Loc(0x21, (b, 24)), Loc(0x20, (b, 24)), Loc(0x10, (a, 15)));
+
+            var leaf = CallGraphBuilder.Build(new ProfileData(Count, new[] { sample }), 0);
+            var all = CallGraphBuilder.Build(new ProfileData(Count, new[] { sample }), 0, default, allFrames: true);
+
+            Assert.AreEqual("main.B +4 -> main.C (5)", Edges(leaf));
+            Assert.AreEqual("main.A +5 -> main.B (5); main.B +4 -> main.B (5); main.B +4 -> main.C (5)", Edges(all)); // the recursive call site too
+            Assert.AreEqual(Functions(leaf), Functions(all), "function weights do not depend on the edge rule");
+            Assert.AreEqual("", new Engine.AnalysisOptions().CacheVariant);
+            Assert.AreEqual("edges=all-frames", new Engine.AnalysisOptions(null, true).CacheVariant);
+            Assert.AreEqual("sample-type=cpu;edges=all-frames", new Engine.AnalysisOptions("cpu", true).CacheVariant);
+        }
+
+        [TestMethod]
         public void SingleFrameSampleMakesNoEdge()
         {
             var g = Build(S(4, Loc(0x10, (Fn("main.A", 1), 2))));
