@@ -22,7 +22,7 @@ pub aot-pgo      -p:PublishAot=true
 pub aot-app      -p:PublishAot=true -p:PgoWholeProgramMibc=false
 pub aot-all      -p:PublishAot=true -p:PgoEdgeFrames=all
 pub aot-shuffled -p:PublishAot=true "-p:Pgo=$out/shuffled.pgo"
-pub aot-other    -p:PublishAot=true "-p:Pgo=$other" "-p:MSBuildWarningsAsMessages=PGO104;PGO105" # Go's profile: PGO104/PGO105 say it is not this .NET program
+pub aot-other    -p:PublishAot=true "-p:Pgo=$other" -p:MSBuildWarningsAsMessages=PGO104%3BPGO105 # Go's profile: PGO104/PGO105 say it is not this .NET program
 pub r2r-off      -p:PublishReadyToRun=true --self-contained false -p:Pgo=off
 pub r2r-pgo      -p:PublishReadyToRun=true --self-contained false
 pub jit-off      --self-contained false -p:Pgo=off

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
@@ -213,6 +214,31 @@ namespace Pgo.Build.Tests.Unit
             Assert.AreEqual($"invalid PgoHotCallsiteThreshold '{threshold}': expected a percentage greater than 0 and at most 100 (default 99).", error.Message);
             Assert.AreEqual(0, task.OutputFiles.Length);
             Assert.IsFalse(Directory.Exists(dir.Combine("obj", "pgo")));
+        }
+
+        [TestMethod]
+        public void InvalidEdgeFramesIsErrorPgo005AndAllFramesChangesTheGraph()
+        {
+            using var dir = new TempDir();
+            string profile = dir.Copy(TestData.InlineHot, "default.pgo");
+            var engine = Engine();
+            var bad = Generate(engine, dir, profile);
+            bad.EdgeFrames = "both";
+
+            Assert.IsFalse(bad.Execute());
+            Assert.AreEqual("invalid PgoEdgeFrames 'both': expected 'leaf' (Go's rule, the default) or 'all'.", engine.Errors.Single().Message);
+            Assert.AreEqual("PGO005", engine.Errors.Single().Code);
+
+            var leafEngine = Engine();
+            Assert.IsTrue(Generate(leafEngine, dir, profile).Execute());
+            var allEngine = Engine();
+            var all = Generate(allEngine, dir, profile);
+            all.EdgeFrames = "All";
+            Assert.IsTrue(all.Execute());
+            string Summary(FakeBuildEngine e) => e.Messages.Single(m => m.Message!.StartsWith("PGO: " + profile, StringComparison.Ordinal)).Message!;
+            StringAssert.Contains(Summary(leafEngine), ": 37 samples, 4 edges,");
+            StringAssert.Contains(Summary(allEngine), "(cache miss: profile decoded)"); // another graph: not the leaf graph's cache entry
+            Assert.IsFalse(Summary(allEngine).Contains(": 37 samples, 4 edges,"), Summary(allEngine));
         }
 
         [TestMethod]
