@@ -90,6 +90,7 @@ namespace Pgo.Build.Naming
             {
                 return null; // "?!?": a frame the producer could not name ("?!Ns.Type.Method()" only lost its module)
             }
+
             if (bangAt >= 0 && open > bangAt && name.EndsWith(")", StringComparison.Ordinal))
             {
                 var key = KeyOf(name.Substring(bangAt + 1));
