@@ -2,7 +2,9 @@
 # Does PGO make samples/ConsoleApp faster? Publishes it NativeAOT and ReadyToRun with -p:Pgo=off and with its
 # committed default.pgo (Pgo=auto) — NativeAOT also without the framework's data (aot-app: PgoWholeProgramMibc=false;
 # the pair aot-app:aot-pgo is what the framework's data adds), and NativeAOT and JIT with edges from every frame
-# (PgoEdgeFrames=all; aot-pgo:aot-all and jit-pgo:jit-all compare it with Go's leaf rule) — plus two safety builds (NativeAOT with an unrepresentative profile: the same
+# (PgoEdgeFrames=all; aot-pgo:aot-all and jit-pgo:jit-all compare it with Go's leaf rule), and the inlining
+# consumer off (PgoInlining=false; *-noinl:*-pgo is what AggressiveInlining adds) or with a larger budget (240) —
+# plus two safety builds (NativeAOT with an unrepresentative profile: the same
 # recording with every receiver type rotated to a wrong one, and a profile of another program: Go's compiler),
 # and the JIT build both ways. Runs every binary N times, interleaved, and prints min/median of the sample's
 # phases (interpreter = the hot phase, text pipeline, total) and off/variant ratios (> 1 = faster than off).
@@ -21,6 +23,8 @@ pub aot-off      -p:PublishAot=true -p:Pgo=off
 pub aot-pgo      -p:PublishAot=true
 pub aot-app      -p:PublishAot=true -p:PgoWholeProgramMibc=false
 pub aot-all      -p:PublishAot=true -p:PgoEdgeFrames=all
+pub aot-noinl    -p:PublishAot=true -p:PgoInlining=false
+pub aot-b240     -p:PublishAot=true -p:PgoInlineBudget=240
 pub aot-shuffled -p:PublishAot=true "-p:Pgo=$out/shuffled.pgo"
 pub aot-other    -p:PublishAot=true "-p:Pgo=$other" -p:MSBuildWarningsAsMessages=PGO104%3BPGO105 # Go's profile: PGO104/PGO105 say it is not this .NET program
 pub r2r-off      -p:PublishReadyToRun=true --self-contained false -p:Pgo=off
@@ -28,7 +32,9 @@ pub r2r-pgo      -p:PublishReadyToRun=true --self-contained false
 pub jit-off      --self-contained false -p:Pgo=off
 pub jit-pgo      --self-contained false
 pub jit-all      --self-contained false -p:PgoEdgeFrames=all
-variants="aot-off aot-pgo aot-app aot-all aot-shuffled aot-other r2r-off r2r-pgo jit-off jit-pgo jit-all"
+pub jit-noinl    --self-contained false -p:PgoInlining=false
+pub jit-b240     --self-contained false -p:PgoInlineBudget=240
+variants="aot-off aot-pgo aot-app aot-all aot-noinl aot-b240 aot-shuffled aot-other r2r-off r2r-pgo jit-off jit-pgo jit-all jit-noinl jit-b240"
 for v in $variants; do : > "$out/$v.txt"; done
 for i in $(seq "$runs"); do
   for v in $variants; do
@@ -51,7 +57,7 @@ paired() { paste -d' ' <(cut -d' ' -f"$3" "$out/$1.txt") <(cut -d' ' -f"$3" "$ou
 minratio() { awk -v a="$(cut -d' ' -f"$3" "$out/$1.txt" | sort -n | head -1)" -v b="$(cut -d' ' -f"$3" "$out/$2.txt" | sort -n | head -1)" 'BEGIN {printf "%.2fx", a / b}'; }
 echo
 echo "off/variant (> 1.00x = faster than Pgo=off): median of per-round ratios | ratio of minimums"
-for pair in aot-off:aot-pgo aot-off:aot-app aot-app:aot-pgo aot-off:aot-all aot-pgo:aot-all aot-off:aot-shuffled aot-off:aot-other r2r-off:r2r-pgo jit-off:jit-pgo jit-off:jit-all jit-pgo:jit-all; do
+for pair in aot-off:aot-pgo aot-off:aot-app aot-app:aot-pgo aot-off:aot-all aot-pgo:aot-all aot-noinl:aot-pgo aot-pgo:aot-b240 aot-off:aot-shuffled aot-off:aot-other r2r-off:r2r-pgo jit-off:jit-pgo jit-off:jit-all jit-pgo:jit-all jit-noinl:jit-pgo jit-pgo:jit-b240; do
   base=${pair%%:*}; v=${pair##*:}
   label="$v"; case $base in *-off) ;; *) label="$v/$base" ;; esac
   printf '  %-20s interpreter %s | %s   total %s | %s\n' "$label" "$(paired "$base" "$v" 1)" "$(minratio "$base" "$v" 1)" "$(paired "$base" "$v" 3)" "$(minratio "$base" "$v" 3)"
