@@ -19,14 +19,19 @@ namespace Pgo.Build.Matching
     /// <summary>How the recorded methods of one assembly matched this build (for the summary and docs).</summary>
     public sealed record RecordMatchReport(int Recorded, int Matched, int Changed, int Missing, int GenericSkipped)
     {
+        /// <summary>Changed methods whose receiver-type histograms were kept by call line.</summary>
+        public int Remapped { get; init; }
+
         public override string ToString() =>
-            $"{Matched} of {Recorded} recorded methods matched ({Changed} changed since recording, {Missing} not found, {GenericSkipped} instantiated generic methods skipped)";
+            $"{Matched} of {Recorded} recorded methods matched ({Changed} changed since recording{(Remapped > 0 ? $", {Remapped} of them keeping their call sites' receiver types by call line" : "")}, {Missing} not found, {GenericSkipped} instantiated generic methods skipped)";
     }
 
     /// <summary>
     /// Matches the runtime records of a profile to the methods of one compiled assembly: by metadata identity
-    /// (<c>system_name</c>), then by IL fingerprint. Only methods whose IL is unchanged keep their records: their IL
-    /// offsets are exact. An edited method loses its own records and nothing else (source stability).
+    /// (<c>system_name</c>), then by IL fingerprint. Methods whose IL is unchanged keep all their records: their IL
+    /// offsets are exact. An edited method keeps only its receiver-type histograms, moved to the call site on the same
+    /// line relative to the method's start line when exactly one virtual call is there (Go's source stability); its
+    /// counts, and everything of other methods, are unaffected.
     /// </summary>
     public static class RuntimeRecordMatcher
     {
@@ -40,7 +45,7 @@ namespace Pgo.Build.Matching
             }
 
             var matched = new List<MatchedMethod>();
-            int recorded = 0, changed = 0, missing = 0, generic = 0;
+            int recorded = 0, changed = 0, missing = 0, generic = 0, remapped = 0;
             var groups = records
                 .Where(r => r.Method.StartsWith(prefix, StringComparison.Ordinal))
                 .GroupBy(r => (r.Method, r.Instantiation, r.IlHash))
@@ -71,6 +76,13 @@ namespace Pgo.Build.Matching
                 if (first.IlHash != method.IlHash || first.IlSize != method.IlSize)
                 {
                     changed++;
+                    var moved = RemapCallSites(assembly, method, group.ToList());
+                    if (moved.Count > 0)
+                    {
+                        remapped++;
+                        matched.Add(new MatchedMethod(method, moved) { TypeArguments = typeArguments });
+                    }
+
                     continue;
                 }
 
@@ -79,7 +91,60 @@ namespace Pgo.Build.Matching
                 matched.Add(new MatchedMethod(method, list) { TypeArguments = typeArguments });
             }
 
-            return (matched, new RecordMatchReport(recorded, matched.Count, changed, missing, generic));
+            return (matched, new RecordMatchReport(recorded, matched.Count - remapped, changed, missing, generic) { Remapped = remapped });
+        }
+
+        /// <summary>
+        /// The receiver-type histograms of an edited method at their new IL offsets: a recorded call site at line
+        /// offset k (line − start line) goes to the one <c>callvirt</c> of the new IL at line offset k; a site with no
+        /// or several candidates, or sharing its candidate with another site, is dropped. Counts are dropped.
+        /// </summary>
+        private static List<RuntimeRecord> RemapCallSites(AssemblySymbols assembly, MethodSymbol method, List<RuntimeRecord> records)
+        {
+            var result = new List<RuntimeRecord>();
+            if (method.StartLine <= 0)
+            {
+                return result;
+            }
+
+            var callsByLineOffset = new Dictionary<long, List<int>>();
+            try
+            {
+                foreach (var ins in IlReader.Read(assembly.GetIl(method.Token)))
+                {
+                    if (ins.OpCode == System.Reflection.Emit.OpCodes.Callvirt)
+                    {
+                        long offset = method.LineAt(ins.Offset) - method.StartLine;
+                        if (!callsByLineOffset.TryGetValue(offset, out var list))
+                        {
+                            callsByLineOffset.Add(offset, list = new List<int>());
+                        }
+
+                        list.Add(ins.Offset);
+                    }
+                }
+            }
+            catch (BadImageFormatException)
+            {
+                return result;
+            }
+
+            var sites = records
+                .Where(r => (r.Kind == InstrumentationKind.HandleHistogramIntCount || r.Kind == InstrumentationKind.HandleHistogramTypes) && r.StartLine > 0 && r.Line > 0)
+                .GroupBy(r => r.IlOffset)
+                .Select(g => (Records: g.ToList(), Target: callsByLineOffset.TryGetValue(g.First().Line - g.First().StartLine, out var c) && c.Count == 1 ? c[0] : -1))
+                .Where(x => x.Target >= 0)
+                .ToList();
+            foreach (var site in sites.GroupBy(x => x.Target).Where(g => g.Count() == 1).Select(g => g.Single()))
+            {
+                foreach (var r in site.Records)
+                {
+                    result.Add(r with { IlOffset = site.Target, IlSize = method.IlSize, IlHash = method.IlHash, StartLine = method.StartLine, Line = method.LineAt(site.Target) });
+                }
+            }
+
+            result.Sort(RuntimeRecord.Compare);
+            return result;
         }
     }
 }

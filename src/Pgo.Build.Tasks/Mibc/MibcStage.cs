@@ -88,7 +88,7 @@ namespace Pgo.Build.Mibc
             if (report.Recorded > 0 && report.Changed * 2 > report.Recorded)
             {
                 return string.Format(CultureInfo.InvariantCulture,
-                    "the profile is stale for {0}: {1} of its {2} recorded methods changed since the recording and get no profile data; record the current build again (pgo record).",
+                    "the profile is stale for {0}: {1} of its {2} recorded methods changed since the recording and lose their counts (receiver types are kept where the call line still says where); record the current build again (pgo record).",
                     assemblyName, report.Changed, report.Recorded);
             }
 
@@ -232,7 +232,7 @@ namespace Pgo.Build.Mibc
             try
             {
                 var groups = new List<(AssemblySymbols, IReadOnlyList<MatchedMethod>)>();
-                int recorded = 0, matchedCount = 0, changed = 0, missing = 0, generic = 0;
+                int recorded = 0, matchedCount = 0, changed = 0, missing = 0, generic = 0, remapped = 0;
                 var perAssembly = new List<string>();
                 foreach (var reference in references.Where(p => recordedAssemblies.Contains(Path.GetFileNameWithoutExtension(p)))
                     .GroupBy(p => Path.GetFileNameWithoutExtension(p), StringComparer.Ordinal).Select(g => g.First())
@@ -251,6 +251,7 @@ namespace Pgo.Build.Mibc
                     changed += report.Changed;
                     missing += report.Missing;
                     generic += report.GenericSkipped;
+                    remapped += report.Remapped;
                     if (matched.Count > 0)
                     {
                         groups.Add((assembly, matched));
@@ -258,7 +259,7 @@ namespace Pgo.Build.Mibc
                     }
                 }
 
-                var total = new RecordMatchReport(recorded, matchedCount, changed, missing, generic);
+                var total = new RecordMatchReport(recorded, matchedCount, changed, missing, generic) { Remapped = remapped };
                 var written = groups.Count == 0 ? null : MibcWriter.Write(groups, owner + ".mibc");
                 if (written == null || written.IsEmpty)
                 {

@@ -166,8 +166,9 @@ namespace Pgo.Build.Tests.Consumers
             var sum = records.Where(x => x.MethodName == "RecordTarget.Program.Sum").ToList();
             Assert.IsTrue(sum.Count > 0);
 
-            // The user (or a test) edits the hint files: Sum's recorded IL fingerprint no longer matches this build.
-            static RuntimeRecord Edit(RuntimeRecord x) => x.MethodName == "RecordTarget.Program.Sum" ? x with { IlHash = x.IlHash ^ 1 } : x;
+            // The user (or a test) edits the hint files: Sum's recorded IL fingerprint no longer matches this build, and
+            // its call sites were on lines where this build's Sum has no virtual call (so none can be kept by line).
+            static RuntimeRecord Edit(RuntimeRecord x) => x.MethodName == "RecordTarget.Program.Sum" ? x with { IlHash = x.IlHash ^ 1, Line = x.Line + 50 } : x;
             var provenance = new HintProvenance("hand-made", "samples/count", 99);
             string blocks = Path.Combine(hints, HintFileNames.BlockCounts);
             File.WriteAllBytes(devirt, RuntimeRecordFiles.WriteDevirtHints(records.Select(Edit), provenance));
@@ -220,6 +221,48 @@ namespace Pgo.Build.Tests.Consumers
             Assert.IsNull(MibcStage.Run(otherProgram, hints, isExecutable: false).Mismatch, "a library need not be in an application's profile");
         }
 
+        /// <summary>
+        /// Go's source stability for the runtime's data: an edit inside Sum that moves its IL but not the line of the
+        /// virtual call (relative to Sum's start) keeps the receiver-type histogram, at the call's new IL offset; the
+        /// method's block counts, whose IL offsets no longer mean anything, are dropped.
+        /// </summary>
+        [TestMethod]
+        public void Edited_method_keeps_its_receiver_types_at_the_call_on_the_same_relative_line()
+        {
+            var r = RecordedFixture.Get();
+            using var dir = new TempDir();
+            string project = dir.Combine("RecordTarget");
+            Directory.CreateDirectory(project);
+            foreach (var file in Directory.GetFiles(Path.Combine(TestData.RepoRoot, "tests", "Fixtures", "RecordTarget")))
+            {
+                File.Copy(file, Path.Combine(project, Path.GetFileName(file)));
+            }
+
+            string source = Path.Combine(project, "Program.cs");
+            string original = File.ReadAllText(source);
+            string edited = original.Replace("double total = 0; // MARK sum-start", "double total = System.Math.Abs(-0.0); // MARK sum-start");
+            Assert.AreNotEqual(original, edited, "the fixture's Sum changed shape: update this test");
+            File.WriteAllText(source, edited);
+            var build = EndToEnd.DotNetCli.Run(project, new System.Collections.Generic.Dictionary<string, string> { ["NUGET_PACKAGES"] = dir.Combine("packages") },
+                "build", "-c", "Release", "-nodeReuse:false", "-o", dir.Combine("out"));
+            Assert.AreEqual(0, build.ExitCode, build.ToString());
+            string assembly = dir.Combine("out", "RecordTarget.dll");
+            int oldOffset = RecordTests.CallvirtOffset(r.Assembly, "Sum");
+            int newOffset = RecordTests.CallvirtOffset(assembly, "Sum");
+            Assert.AreNotEqual(oldOffset, newOffset, "the edit must move the call in the IL");
+
+            var outcome = MibcStage.Run(assembly, WriteHints(r.ProfilePath, dir));
+
+            StringAssert.Contains(outcome.Summary, "1 of them keeping their call sites' receiver types by call line", outcome.Summary);
+            Assert.AreEqual(1, outcome.Match.Remapped);
+            var sum = MibcReader.Read(outcome.MibcPath!).Single(e => e.Method == "RecordTarget.Program::Sum(RecordTarget.Shape[])");
+            var table = sum.Records.Single(x => x.Kind == InstrumentationKind.HandleHistogramTypes);
+            Assert.AreEqual(newOffset, table.IlOffset);
+            Assert.IsTrue(table.Types.Count(t => t == "RecordTarget.Square") > table.Types.Count(t => t == "RecordTarget.Circle"));
+            Assert.IsTrue(sum.Records.All(x => x.Kind == InstrumentationKind.HandleHistogramTypes || x.Kind == InstrumentationKind.HandleHistogramIntCount),
+                "counts of an edited method are dropped: " + string.Join(",", sum.Records.Select(x => x.Kind)));
+        }
+
         [TestMethod]
         public void Profile_of_another_program_is_reported_for_an_executable_only()
         {
@@ -254,8 +297,11 @@ namespace Pgo.Build.Tests.Consumers
 
             var outcome = MibcStage.Run(r.Assembly, hints, isExecutable: true);
 
-            Assert.IsNull(outcome.MibcPath);
             StringAssert.Contains(outcome.Mismatch, "the profile is stale for RecordTarget");
+            // What is left: the receiver types of the one virtual call, kept by its (unchanged) line; no counts.
+            var entries = MibcReader.Read(outcome.MibcPath!);
+            Assert.AreEqual("RecordTarget.Program::Sum(RecordTarget.Shape[])", entries.Single().Method);
+            Assert.IsTrue(entries.Single().Records.All(x => x.Kind == InstrumentationKind.HandleHistogramTypes || x.Kind == InstrumentationKind.HandleHistogramIntCount));
         }
 
         [TestMethod]
