@@ -61,8 +61,6 @@ namespace Pgo.Build.Caching
         public string PathFor(string profileSha256, string variant = "") =>
             Path.Combine(Directory, "graphs", Sha256Hex.Of(EngineVersion + "\n" + profileSha256 + (variant.Length == 0 ? "" : "\n" + variant)) + ".graph");
 
-        public bool TryLoad(string profileSha256, out PreprocessedProfile profile) => TryLoad(profileSha256, "", out profile);
-
         public bool TryLoad(string profileSha256, string variant, out PreprocessedProfile profile)
         {
             profile = new PreprocessedProfile(WeightedCallGraph.Empty, Array.Empty<RuntimePgo.RuntimeRecord>());
@@ -85,8 +83,6 @@ namespace Pgo.Build.Caching
         }
 
         /// <summary>Stores an entry atomically. IO failures propagate; the caller decides whether they matter.</summary>
-        public void Store(string profileSha256, PreprocessedProfile profile) => Store(profileSha256, "", profile);
-
         public void Store(string profileSha256, string variant, PreprocessedProfile profile) =>
             AtomicFile.Write(PathFor(profileSha256, variant), GraphFile.Write(profile, profileSha256));
     }

@@ -12,7 +12,7 @@ using Pgo.Build.RuntimePgo;
 namespace Pgo.Build.Mibc
 {
     /// <summary>What the sampled-edge fallback found, for the summary line and tests.</summary>
-    public sealed record SampledDevirtReport(int Edges, int Sites, int Histograms, int Ambiguous)
+    public sealed record SampledDevirtReport(int Edges, int Histograms, int Ambiguous)
     {
         public override string ToString() => string.Format(CultureInfo.InvariantCulture,
             "{0:N0} receiver-type histograms from {1:N0} sampled call edges to overrides ({2:N0} edges skipped: more than one call site could take them)",
@@ -118,7 +118,7 @@ namespace Pgo.Build.Mibc
                 records.AddRange(Histogram(kv.Value, kv.Key.IlOffset));
             }
 
-            return (records, new SampledDevirtReport(used, sites.Count, sites.Count, ambiguous));
+            return (records, new SampledDevirtReport(used, sites.Count, ambiguous));
         }
 
         private static IEnumerable<MethodSymbol> Lookup(Dictionary<string, List<MethodSymbol>> byKey, string frameName)

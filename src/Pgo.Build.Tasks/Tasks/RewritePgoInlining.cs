@@ -35,12 +35,12 @@ namespace Pgo.Build.Tasks
                 var outcome = InliningStage.Run(Path.GetFullPath(Assembly), Path.GetFullPath(HintDirectory), budget, RestoreOnly);
                 Log.LogMessage(RestoreOnly ? MessageImportance.Normal : MessageImportance.High, outcome.Summary);
             }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is BadImageFormatException || e is InvalidOperationException || e is FormatException || e is ArgumentException)
+            catch (Exception e) when (TaskLog.IsConsumerProblem(e))
             {
                 // The assembly is only replaced once the rewrite succeeded; on failure it stays as the compiler wrote it.
-                Log.LogWarning(null, PgoCodes.ConsumerSkipped, null, Assembly, 0, 0, 0, 0,
-                    $"the AggressiveInlining step was skipped ({e.GetType().Name}: {e.Message}); the build goes on without it.");
+                TaskLog.ConsumerSkipped(Log, "AggressiveInlining", Assembly, e, "the build goes on without it.");
             }
+
             return !Log.HasLoggedErrors;
         }
     }

@@ -53,18 +53,26 @@ namespace Pgo.Tool.Commands
             w.WriteLine();
             w.WriteLine($"What a build of {assembly.AssemblyName} ({assemblyPath}) would do:");
 
-            var (matched, report) = RuntimeRecordMatcher.Match(assembly, records);
-            if (report.Recorded == 0)
+            // The same data the build's .mibc step uses: the runtime's records, else receiver types from sampled edges.
+            var hot = HotSelection.HotCallSites(graph, threshold);
+            var (recorded, report) = RuntimeRecordMatcher.Match(assembly, records);
+            var (sampledRecords, sampled) = SampledReceiverTypes.Derive(assembly, hot, new HashSet<string>(records.Select(r => r.Method), StringComparer.Ordinal));
+            var matched = recorded.Concat(RuntimeRecordMatcher.Match(assembly, sampledRecords).Matched).ToList();
+            string sampledText = sampled.Edges + sampled.Ambiguous > 0 ? "; " + sampled : "";
+            if (matched.Count == 0)
             {
-                w.WriteLine("  .mibc: the profile holds no runtime PGO data for this assembly (record it with pgo record): none written");
+                w.WriteLine(report.Recorded == 0
+                    ? "  .mibc: the profile holds no runtime PGO data for this assembly (record it with pgo record): none written" + sampledText
+                    : "  .mibc: " + report + sampledText + "; none written");
             }
             else
             {
                 var written = MibcWriter.Write(assembly, matched, assembly.AssemblyName + ".mibc");
                 w.WriteLine(string.Format(CultureInfo.InvariantCulture,
-                    "  .mibc: {0}; written: {1:N0} methods, {2:N0} records, {3:N0} receiver-type histograms (call sites the compilers can guard){4}",
+                    "  .mibc: {0}{5}; written: {1:N0} methods, {2:N0} records, {3:N0} receiver-type histograms (call sites the compilers can guard){4}",
                     report, written.Methods, written.Records, written.TypeHistograms,
-                    written.DroppedTypeSlots > 0 ? string.Format(CultureInfo.InvariantCulture, ", {0:N0} histogram slots left out", written.DroppedTypeSlots) : ""));
+                    written.DroppedTypeSlots > 0 ? string.Format(CultureInfo.InvariantCulture, ", {0:N0} histogram slots left out", written.DroppedTypeSlots) : "",
+                    sampledText));
                 var sites = CallSiteHistogram.Of(matched.SelectMany(m => m.Records))
                     .Where(h => h.Kind == InstrumentationKind.HandleHistogramTypes)
                     .Take(count <= 0 ? int.MaxValue : count);
@@ -75,7 +83,6 @@ namespace Pgo.Tool.Commands
                 }
             }
 
-            var hot = HotSelection.HotCallSites(graph, threshold);
             var plan = InliningStage.Plan(assemblyPath, hot, inlineBudget);
             w.WriteLine(string.Format(CultureInfo.InvariantCulture, "  inlining: AggressiveInlining on {0:N0} of {1:N0} hot callees defined here (IL budget {2}){3}",
                 plan.Marked.Count, plan.Candidates, inlineBudget,

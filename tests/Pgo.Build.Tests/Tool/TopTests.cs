@@ -362,6 +362,29 @@ namespace Pgo.Build.Tests.Tool
             StringAssert.Contains(output, "  inlining: AggressiveInlining on ");
         }
 
+        /// <summary>A profile without runtime data (Pyroscope's names): the report shows the sampled-edge receiver types a build would write.</summary>
+        [TestMethod]
+        public void Assembly_option_shows_receiver_types_from_sampled_edges()
+        {
+            var r = RecordedFixture.Get();
+            var b = PprofBuilder.Cpu();
+            ulong sum = b.Function("RecordTarget!Program.Sum", 0, "RecordTarget");
+            ulong square = b.Function("RecordTarget!Square.Area", 0, "RecordTarget");
+            ulong circle = b.Function("RecordTarget!Circle.Area", 0, "RecordTarget");
+            ulong main = b.Function("RecordTarget!Program.Main", 0, "RecordTarget");
+            ulong lsum = b.Location(0, (sum, 0)), lmain = b.Location(0, (main, 0));
+            b.Sample(new long[] { 90, 900 }, b.Location(0, (square, 0)), lsum, lmain);
+            b.Sample(new long[] { 10, 100 }, b.Location(0, (circle, 0)), lsum, lmain);
+            using var dir = new TempDir();
+            string profile = dir.Write("pyroscope.pprof", b.ToBytes());
+
+            var (code, output, err) = Pgo("top", profile, "--no-cache", "--assembly", r.Assembly);
+
+            Assert.AreEqual(0, code, err);
+            StringAssert.Contains(output, "; 1 receiver-type histograms from 2 sampled call edges to overrides (0 edges skipped: more than one call site could take them); written: 1 methods");
+            StringAssert.Matches(output, new System.Text.RegularExpressions.Regex(@"devirtualize RecordTarget\.Program\.Sum \+\d+ \(IL_[0-9a-f]{4}\) -> RecordTarget\.Square \(91% of 32 slots\)"));
+        }
+
         [TestMethod]
         public void Project_option_needs_a_built_project()
         {
