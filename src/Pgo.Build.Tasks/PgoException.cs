@@ -37,5 +37,6 @@ namespace Pgo.Build
         public const string ConsumerSkipped = "PGO103";
         public const string ProfileMismatch = "PGO104";
         public const string UnrecognizedFrameNames = "PGO105";
+        public const string ReceiverTypesContradicted = "PGO106";
     }
 }

@@ -288,6 +288,7 @@ namespace Pgo.Build.Engine
                 log.Message("PGO: " + names + ".");
             }
 
+            var records = TrustedRecords(profile, request.ProfilePath, log);
             cancellation.ThrowIfCancellationRequested();
             var hotCalls = HotSelection.HotCallSites(graph, request.HotCallsiteThreshold);
             var hotFunctions = HotSelection.HotFunctions(graph, request.HotCallsiteThreshold);
@@ -300,8 +301,8 @@ namespace Pgo.Build.Engine
                 Output(request, HintFileNames.HotFunctions, HotFunctionsFile.Write(hotFunctions, graph.TotalFlat, provenance)),
                 Output(request, HintFileNames.Functions, FunctionsFile.Write(graph.Functions, graph.SampleValue, provenance)),
                 Output(request, HintFileNames.InlineHints, InlineHintsFile.Write(hotCalls, graph.TotalWeight, graph.HasStartLines, provenance)),
-                Output(request, HintFileNames.DevirtHints, RuntimeRecordFiles.WriteDevirtHints(profile.RuntimeRecords, provenance)),
-                Output(request, HintFileNames.BlockCounts, RuntimeRecordFiles.WriteBlockCounts(profile.RuntimeRecords, provenance)),
+                Output(request, HintFileNames.DevirtHints, RuntimeRecordFiles.WriteDevirtHints(records, provenance)),
+                Output(request, HintFileNames.BlockCounts, RuntimeRecordFiles.WriteBlockCounts(records, provenance)),
                 Output(request, HintFileNames.State, state.ToBytes()),
             };
 
@@ -318,6 +319,28 @@ namespace Pgo.Build.Engine
             }
 
             return new PgoResult(state, hit, graph, hotCalls, hotFunctions, files, changed);
+        }
+
+        /// <summary>
+        /// The runtime records the consumers get: all of them, unless the profile's receiver-type histograms contradict
+        /// its own CPU samples (<see cref="ReceiverTypeAgreement"/>); those are then left out with PGO106.
+        /// </summary>
+        public static IReadOnlyList<RuntimeRecord> TrustedRecords(PreprocessedProfile profile, string profilePath, IPgoLog log)
+        {
+            var agreement = ReceiverTypeAgreement.Of(profile.Graph.Edges, profile.RuntimeRecords);
+            if (agreement.Contradicted)
+            {
+                log.Warning(
+                    PgoCodes.ReceiverTypesContradicted,
+                    $"the profile's receiver-type histograms contradict its own CPU samples ({agreement}); they are left out, so no call site is devirtualized from them (block counts are kept). Record the program again (pgo record).",
+                    profilePath);
+            }
+            else if (agreement.Checked > 0)
+            {
+                log.Message("PGO: " + agreement + ".");
+            }
+
+            return agreement.Apply(profile.RuntimeRecords);
         }
 
         private static bool AllOutputsExist(string outputDirectory)

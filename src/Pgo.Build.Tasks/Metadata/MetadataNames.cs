@@ -26,6 +26,30 @@ namespace Pgo.Build.Metadata
             return ns.Length == 0 ? name : ns + "." + name;
         }
 
+        /// <summary>The metadata name of a custom attribute's type, or "" when its constructor is neither a definition nor a reference.</summary>
+        public static string AttributeTypeName(MetadataReader reader, CustomAttribute attribute)
+        {
+            var ctor = attribute.Constructor;
+            if (ctor.Kind == HandleKind.MethodDefinition)
+            {
+                return TypeFullName(reader, reader.GetMethodDefinition((MethodDefinitionHandle)ctor).GetDeclaringType());
+            }
+
+            if (ctor.Kind == HandleKind.MemberReference)
+            {
+                var parent = reader.GetMemberReference((MemberReferenceHandle)ctor).Parent;
+                return parent.Kind == HandleKind.TypeReference ? TypeFullName(reader, (TypeReferenceHandle)parent)
+                    : parent.Kind == HandleKind.TypeDefinition ? TypeFullName(reader, (TypeDefinitionHandle)parent) : "";
+            }
+
+            return "";
+        }
+
+        /// <summary>An assembly of the .NET framework (System*, Microsoft.*, netstandard, mscorlib): it never references an application.</summary>
+        public static bool IsFrameworkAssembly(string assembly) =>
+            assembly.StartsWith("System", System.StringComparison.Ordinal) || assembly.StartsWith("Microsoft.", System.StringComparison.Ordinal) ||
+            assembly == "netstandard" || assembly == "mscorlib";
+
         /// <summary>Metadata form of a type reference.</summary>
         public static string TypeFullName(MetadataReader reader, TypeReferenceHandle handle)
         {

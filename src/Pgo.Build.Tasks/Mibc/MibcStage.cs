@@ -102,7 +102,7 @@ namespace Pgo.Build.Mibc
             {
                 int bang = r.Method.IndexOf('!');
                 string owner = bang > 0 ? r.Method.Substring(0, bang) : "";
-                if (owner.Length > 0 && !IsFramework(owner))
+                if (owner.Length > 0 && !MetadataNames.IsFrameworkAssembly(owner))
                 {
                     applications.Add(owner);
                 }
@@ -163,10 +163,6 @@ namespace Pgo.Build.Mibc
 
         /// <summary>Below this share of the CPU samples running its code, an executable's profile is another program's (PGO104).</summary>
         public const double MinCpuShare = 0.01;
-
-        private static bool IsFramework(string assembly) =>
-            assembly.StartsWith("System", StringComparison.Ordinal) || assembly.StartsWith("Microsoft.", StringComparison.Ordinal) ||
-            assembly == "netstandard" || assembly == "mscorlib";
 
         /// <summary>
         /// Removes the .mibc files of the hint directory except <paramref name="keep"/>: all of them, or with

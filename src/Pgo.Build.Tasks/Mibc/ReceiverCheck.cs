@@ -12,7 +12,8 @@ namespace Pgo.Build.Mibc
     /// Rejects receiver types that cannot occur at a call site of this build: when both the call's declaring type
     /// and the recorded receiver type are defined in this assembly, the receiver must derive from the declaring
     /// class or implement the declaring interface. A profile of another program, or a damaged one, then cannot
-    /// make the compiler guard for a type that never arrives there. Types of other assemblies are not checked.
+    /// make the compiler guard for a type that never arrives there. A type of another assembly is rejected when it
+    /// cannot derive from the declaring type at all (a framework type, or a declaring type invisible outside).
     /// </summary>
     internal sealed class ReceiverCheck
     {
@@ -20,6 +21,7 @@ namespace Pgo.Build.Mibc
         private readonly MetadataReader _reader;
         private readonly Dictionary<string, TypeDefinitionHandle> _types = new Dictionary<string, TypeDefinitionHandle>(StringComparer.Ordinal);
         private readonly Dictionary<(int Method, int IlOffset), TypeDefinitionHandle?> _declaring = new Dictionary<(int, int), TypeDefinitionHandle?>();
+        private bool? _internalsVisibleTo;
 
         public ReceiverCheck(AssemblySymbols assembly)
         {
@@ -40,13 +42,70 @@ namespace Pgo.Build.Mibc
                 return true;
             }
 
-            if (RuntimeHandles.AssemblyPart(assemblyQualifiedType) != _assembly.AssemblyName ||
-                !_types.TryGetValue(RuntimeHandles.TypePart(assemblyQualifiedType).Trim(), out var receiver))
+            string receiverAssembly = RuntimeHandles.AssemblyPart(assemblyQualifiedType);
+            if (receiverAssembly != _assembly.AssemblyName)
             {
-                return true;
+                return MayBeDerivedElsewhere(declaring.Value, receiverAssembly);
             }
 
-            return IsAssignableTo(receiver, declaring.Value, 0);
+            return !_types.TryGetValue(RuntimeHandles.TypePart(assemblyQualifiedType).Trim(), out var receiver) ||
+                IsAssignableTo(receiver, declaring.Value, 0);
+        }
+
+        /// <summary>
+        /// Whether a type of <paramref name="otherAssembly"/> can derive from or implement <paramref name="declaring"/>
+        /// of this assembly: not when the declaring type is invisible outside it (and no InternalsVisibleTo opens it),
+        /// nor when the other assembly is the framework's, which never references an application.
+        /// </summary>
+        private bool MayBeDerivedElsewhere(TypeDefinitionHandle declaring, string otherAssembly)
+        {
+            if (MetadataNames.IsFrameworkAssembly(otherAssembly) && !MetadataNames.IsFrameworkAssembly(_assembly.AssemblyName))
+            {
+                return false;
+            }
+
+            return IsVisibleOutside(declaring) || HasInternalsVisibleTo();
+        }
+
+        private bool IsVisibleOutside(TypeDefinitionHandle type)
+        {
+            for (int depth = 0; depth < 64; depth++)
+            {
+                var definition = _reader.GetTypeDefinition(type);
+                var visibility = definition.Attributes & System.Reflection.TypeAttributes.VisibilityMask;
+                if (visibility == System.Reflection.TypeAttributes.Public)
+                {
+                    return true;
+                }
+
+                if (visibility != System.Reflection.TypeAttributes.NestedPublic && visibility != System.Reflection.TypeAttributes.NestedFamily &&
+                    visibility != System.Reflection.TypeAttributes.NestedFamORAssem)
+                {
+                    return false;
+                }
+
+                type = definition.GetDeclaringType();
+            }
+
+            return true;
+        }
+
+        private bool HasInternalsVisibleTo()
+        {
+            if (_internalsVisibleTo == null)
+            {
+                _internalsVisibleTo = false;
+                foreach (var handle in _reader.GetAssemblyDefinition().GetCustomAttributes())
+                {
+                    if (MetadataNames.AttributeTypeName(_reader, _reader.GetCustomAttribute(handle)) == "System.Runtime.CompilerServices.InternalsVisibleToAttribute")
+                    {
+                        _internalsVisibleTo = true;
+                        break;
+                    }
+                }
+            }
+
+            return _internalsVisibleTo.Value;
         }
 
         /// <summary>The type of this assembly named <paramref name="fullName"/> (<c>Ns.Outer+Inner</c>).</summary>

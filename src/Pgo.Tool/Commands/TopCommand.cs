@@ -115,7 +115,8 @@ Options:
             TopReport.Write(stdout, Path.GetFullPath(path), sha, profile.Graph, threshold, count, profile.RuntimeRecords, profile.Names);
             if (assembly != null)
             {
-                ProjectReport.Write(stdout, Path.GetFullPath(assembly), profile.Graph, profile.RuntimeRecords, threshold, budget, count);
+                var records = ReceiverTypeAgreement.Of(profile.Graph.Edges, profile.RuntimeRecords).Apply(profile.RuntimeRecords);
+                ProjectReport.Write(stdout, Path.GetFullPath(assembly), profile.Graph, records, threshold, budget, count);
             }
 
             return ExitCodes.Success;
@@ -188,6 +189,13 @@ Options:
             }
 
             WriteRuntimeCallSites(w, records, count);
+            var agreement = ReceiverTypeAgreement.Of(graph.Edges, records);
+            if (agreement.Checked > 0)
+            {
+                w.WriteLine();
+                w.WriteLine(char.ToUpperInvariant(agreement.ToString()[0]) + agreement.ToString().Substring(1) +
+                    (agreement.Contradicted ? ": contradicted, a build leaves these histograms out (PGO106)." : "."));
+            }
         }
 
         /// <summary>The recorded receiver-type and delegate-target histograms, busiest call site first.</summary>
