@@ -142,13 +142,15 @@ namespace Pgo.Build.Engine
             }
         }
 
-        /// <summary>Removes the hint files of an output directory (bad profile, PGO switched off).</summary>
+        /// <summary>Removes the hint files of an output directory and the .mibc stage's state (bad profile, PGO switched off).</summary>
         public static void DeleteOutputs(string outputDirectory)
         {
             foreach (var name in HintFileNames.All)
             {
                 AtomicFile.TryDelete(Path.Combine(outputDirectory, name));
             }
+
+            AtomicFile.TryDelete(Path.Combine(outputDirectory, Mibc.MibcState.FileName));
         }
 
         /// <summary>Reads, hashes and preprocesses a profile (through the cache when one is given).</summary>
@@ -323,7 +325,7 @@ namespace Pgo.Build.Engine
 
         /// <summary>
         /// The runtime records the consumers get: all of them, unless the profile's receiver-type histograms contradict
-        /// its own CPU samples (<see cref="ReceiverTypeAgreement"/>); those are then left out with PGO106.
+        /// its own CPU samples (<see cref="ReceiverTypeAgreement"/>); then none, with PGO106.
         /// </summary>
         public static IReadOnlyList<RuntimeRecord> TrustedRecords(PreprocessedProfile profile, string profilePath, IPgoLog log)
         {
@@ -332,7 +334,7 @@ namespace Pgo.Build.Engine
             {
                 log.Warning(
                     PgoCodes.ReceiverTypesContradicted,
-                    $"the profile's receiver-type histograms contradict its own CPU samples ({agreement}); they are left out, so no call site is devirtualized from them (block counts are kept). Record the program again (pgo record).",
+                    $"the profile's receiver-type histograms contradict its own CPU samples ({agreement}); its runtime PGO data is left out (no .mibc data, no devirtualization from it) and only the CPU samples are used. Record the program again (pgo record).",
                     profilePath);
             }
             else if (agreement.Checked > 0)

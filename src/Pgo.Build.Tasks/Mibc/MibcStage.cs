@@ -29,6 +29,25 @@ namespace Pgo.Build.Mibc
     /// </summary>
     public static class MibcStage
     {
+        /// <summary>
+        /// <see cref="Run"/> unless <see cref="MibcState"/> says its inputs are unchanged since the last run: then that
+        /// run's result is replayed (the build line ends with "(up to date)", the PGO104 text is repeated).
+        /// </summary>
+        public static MibcState RunIncremental(string assemblyPath, string hintDirectory, bool isExecutable)
+        {
+            string stamp = MibcState.StampFor(assemblyPath, hintDirectory, isExecutable);
+            var previous = MibcState.TryRead(hintDirectory);
+            if (previous != null && previous.IsCurrent(stamp))
+            {
+                return previous with { Summary = previous.Summary + " (up to date)" };
+            }
+
+            var outcome = Run(assemblyPath, hintDirectory, isExecutable);
+            var state = new MibcState(stamp, outcome.MibcPath, outcome.Summary, outcome.Mismatch);
+            AtomicFile.WriteIfChanged(Path.Combine(hintDirectory, MibcState.FileName), state.ToBytes());
+            return state;
+        }
+
         public static MibcOutcome Run(string assemblyPath, string hintDirectory, bool isExecutable = false)
         {
             var records = ReadRecords(hintDirectory);

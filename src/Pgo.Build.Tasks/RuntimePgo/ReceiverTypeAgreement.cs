@@ -14,8 +14,9 @@ namespace Pgo.Build.RuntimePgo
     /// one of those sampled types is in the histograms of that line, and contradicts when none is. Inlining in the
     /// recorded run hides some direct calls (the samples then show the inlined callee's own calls), so single sites may
     /// disagree in a sound profile; a profile whose contradicting sites outweigh the agreeing ones is not sound (its
-    /// histograms were damaged, shuffled or merged from another build), and a wrong guarded devirtualization makes
-    /// the program slower than none: its call-site histograms are then left out (PGO106). Counts are kept.
+    /// runtime data was damaged, shuffled or spliced from another run), and a wrong guarded devirtualization makes
+    /// the program slower than none. Which of its records are wrong cannot be told, so all of its runtime data is
+    /// then left out (PGO106); the CPU samples still drive the build.
     /// </summary>
     public sealed record ReceiverTypeAgreement(int Agreeing, int Contradicting, long AgreeingWeight, long ContradictingWeight)
     {
@@ -118,9 +119,9 @@ namespace Pgo.Build.RuntimePgo
             return new ReceiverTypeAgreement(agreeing, contradicting, agreeingWeight, contradictingWeight);
         }
 
-        /// <summary>The records a build uses: all of them, or without the call-site histograms when <see cref="Contradicted"/>.</summary>
+        /// <summary>The records a build uses: all of them, or none when <see cref="Contradicted"/>.</summary>
         public IReadOnlyList<RuntimeRecord> Apply(IReadOnlyList<RuntimeRecord> records) =>
-            Contradicted ? records.Where(r => !r.IsCallRecord).ToList() : records;
+            Contradicted ? Array.Empty<RuntimeRecord>() : records;
 
         /// <summary>The key of a runtime type name (<c>Ns.Outer+Inner</c>, <c>List`1[[...]]</c>) as a frame's type part.</summary>
         private static string? TypeKey(string runtimeTypeName)

@@ -1,13 +1,14 @@
 using System;
 using System.IO;
 using Microsoft.Build.Framework;
+using Pgo.Build.IO;
 using Pgo.Build.Mibc;
 
 namespace Pgo.Build.Tasks
 {
     /// <summary>
     /// After compilation: turns the hint files' runtime PGO data into a .mibc for ILC (NativeAOT) and crossgen2
-    /// (ReadyToRun). Thin wrapper over <see cref="MibcStage"/>.
+    /// (ReadyToRun). Thin wrapper over <see cref="MibcStage"/>; unchanged inputs replay the last run (<see cref="MibcState"/>).
     /// </summary>
     public sealed class WritePgoMibc : Microsoft.Build.Utilities.Task
     {
@@ -30,7 +31,7 @@ namespace Pgo.Build.Tasks
         {
             try
             {
-                var outcome = MibcStage.Run(Path.GetFullPath(Assembly), Path.GetFullPath(HintDirectory), IsExecutable);
+                var outcome = MibcStage.RunIncremental(Path.GetFullPath(Assembly), Path.GetFullPath(HintDirectory), IsExecutable);
                 MibcFile = outcome.MibcPath ?? "";
                 Log.LogMessage(MessageImportance.High, outcome.Summary);
                 if (outcome.Mismatch != null)
@@ -42,6 +43,7 @@ namespace Pgo.Build.Tasks
             {
                 // Matching must never fail a build: the program is built without the .mibc.
                 MibcStage.DeleteStale(Path.GetFullPath(HintDirectory), null);
+                AtomicFile.TryDelete(Path.Combine(Path.GetFullPath(HintDirectory), MibcState.FileName));
                 TaskLog.ConsumerSkipped(Log, ".mibc", Assembly, e, "the build goes on without static PGO data.");
             }
 

@@ -194,7 +194,7 @@ Options:
             {
                 w.WriteLine();
                 w.WriteLine(char.ToUpperInvariant(agreement.ToString()[0]) + agreement.ToString().Substring(1) +
-                    (agreement.Contradicted ? ": contradicted, a build leaves these histograms out (PGO106)." : "."));
+                    (agreement.Contradicted ? ": contradicted, a build leaves the runtime data out (PGO106)." : "."));
             }
         }
 

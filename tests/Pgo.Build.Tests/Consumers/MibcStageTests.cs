@@ -156,6 +156,42 @@ namespace Pgo.Build.Tests.Consumers
         }
 
         [TestMethod]
+        public void Unchanged_inputs_replay_the_last_run_and_any_change_runs_the_stage_again()
+        {
+            var r = RecordedFixture.Get();
+            using var dir = new TempDir();
+            string hints = WriteHints(r.ProfilePath, dir);
+
+            var first = MibcStage.RunIncremental(r.Assembly, hints, isExecutable: true);
+            var replay = MibcStage.RunIncremental(r.Assembly, hints, isExecutable: true);
+
+            Assert.IsNotNull(first.MibcPath);
+            Assert.AreEqual(first.MibcPath, replay.MibcPath);
+            Assert.AreEqual(first.Summary + " (up to date)", replay.Summary);
+            StringAssert.StartsWith(first.Summary, "PGO: RecordTarget: .mibc with runtime PGO data for ");
+
+            // A hand-edited hint file (documented as an input) is a change: every runtime record of Sum removed.
+            string devirt = Path.Combine(hints, HintFileNames.DevirtHints);
+            var records = RuntimeRecordFiles.ReadDevirtHints(devirt).Where(x => x.MethodName != "RecordTarget.Program.Sum").ToList();
+            File.WriteAllBytes(devirt, RuntimeRecordFiles.WriteDevirtHints(records, new HintProvenance("hand-made", "samples/count", 99)));
+            File.SetLastWriteTimeUtc(devirt, DateTime.UtcNow.AddSeconds(5));
+            var edited = MibcStage.RunIncremental(r.Assembly, hints, isExecutable: true);
+            Assert.IsFalse(edited.Summary.EndsWith("(up to date)", StringComparison.Ordinal), edited.Summary);
+            Assert.AreNotEqual(first.MibcPath, edited.MibcPath);
+            Assert.IsFalse(File.Exists(first.MibcPath), "the old .mibc is removed");
+
+            // The .mibc deleted behind the build's back: written again, although no input changed.
+            File.Delete(edited.MibcPath!);
+            var rewritten = MibcStage.RunIncremental(r.Assembly, hints, isExecutable: true);
+            Assert.AreEqual(edited.MibcPath, rewritten.MibcPath);
+            Assert.IsTrue(File.Exists(rewritten.MibcPath));
+            Assert.IsFalse(rewritten.Summary.EndsWith("(up to date)", StringComparison.Ordinal));
+
+            // Another output type is another input (PGO104 depends on it).
+            Assert.IsFalse(MibcStage.RunIncremental(r.Assembly, hints, isExecutable: false).Summary.EndsWith("(up to date)", StringComparison.Ordinal));
+        }
+
+        [TestMethod]
         public void Hand_made_hint_file_feeds_the_writer_and_an_edited_method_loses_only_its_own_data()
         {
             var r = RecordedFixture.Get();

@@ -17,7 +17,7 @@ namespace Pgo.Build.Tests.Consumers
 {
     /// <summary>
     /// The safety check between a profile's two measurements: receiver-type histograms that its own CPU samples
-    /// contradict are left out (PGO106). Real recordings agree; the benchmark's rotated copy does not.
+    /// contradict mean the runtime data is left out (PGO106). Real recordings agree; the benchmark's rotated copy does not.
     /// </summary>
     [TestClass]
     public sealed class ReceiverTypeAgreementTests
@@ -40,7 +40,7 @@ namespace Pgo.Build.Tests.Consumers
         }
 
         [TestMethod]
-        public void Rotated_receiver_types_are_contradicted_and_left_out_while_block_counts_stay()
+        public void Rotated_receiver_types_are_contradicted_and_the_runtime_data_is_left_out()
         {
             using var dir = new TempDir();
             var (rotated, types) = ShuffledProfile.Rotate(ProfileDecoder.Decode(File.ReadAllBytes(SampleProfile)));
@@ -49,19 +49,22 @@ namespace Pgo.Build.Tests.Consumers
             File.WriteAllBytes(path, ProfileEncoder.Encode(rotated));
             var log = new RecordingLog();
 
-            PgoEngine.Run(new PgoRequest(path, dir.Combine("rotated", "pgo"), dir.Combine("cache")), log);
-            PgoEngine.Run(new PgoRequest(SampleProfile, dir.Combine("original", "pgo"), dir.Combine("cache")), new RecordingLog());
+            var result = PgoEngine.Run(new PgoRequest(path, dir.Combine("rotated", "pgo"), dir.Combine("cache")), log);
+            var original = PgoEngine.Run(new PgoRequest(SampleProfile, dir.Combine("original", "pgo"), dir.Combine("cache")), new RecordingLog());
 
             var warning = log.Warnings.Single();
             Assert.AreEqual("PGO106", warning.Code);
             Assert.AreEqual(path, warning.File);
             StringAssert.Contains(warning.Text, "the profile's receiver-type histograms contradict its own CPU samples (receiver types checked against the CPU samples at ");
-            StringAssert.Contains(warning.Text, " 0 agree (sampled weight 0), ");
+            var counts = System.Text.RegularExpressions.Regex.Match(warning.Text, @"(\d+) agree \(sampled weight (\d+)\), (\d+) contradict \(weight (\d+)\)");
+            Assert.IsTrue(counts.Success, warning.Text);
+            Assert.IsTrue(int.Parse(counts.Groups[3].Value) > int.Parse(counts.Groups[1].Value) && long.Parse(counts.Groups[4].Value) > long.Parse(counts.Groups[2].Value), warning.Text);
+            StringAssert.Contains(warning.Text, "its runtime PGO data is left out");
             Assert.AreEqual(0, RuntimeRecordFiles.ReadDevirtHints(dir.Combine("rotated", "pgo", HintFileNames.DevirtHints)).Count);
-            var rotatedCounts = RuntimeRecordFiles.ReadBlockCounts(dir.Combine("rotated", "pgo", HintFileNames.BlockCounts));
-            var originalCounts = RuntimeRecordFiles.ReadBlockCounts(dir.Combine("original", "pgo", HintFileNames.BlockCounts));
-            Assert.IsTrue(originalCounts.Count > 100);
-            CollectionAssert.AreEqual(originalCounts.ToList(), rotatedCounts.ToList(), "block counts are not receiver types: kept");
+            Assert.AreEqual(0, RuntimeRecordFiles.ReadBlockCounts(dir.Combine("rotated", "pgo", HintFileNames.BlockCounts)).Count);
+            Assert.IsTrue(RuntimeRecordFiles.ReadBlockCounts(dir.Combine("original", "pgo", HintFileNames.BlockCounts)).Count > 100);
+            // The CPU samples still drive the build: the same hot call sites as the unrotated profile.
+            CollectionAssert.AreEqual(original.HotCallSites.ToList(), result.HotCallSites.ToList());
         }
 
         [TestMethod]
@@ -123,7 +126,8 @@ namespace Pgo.Build.Tests.Consumers
             Assert.IsFalse(outweighed.Contradicted);
             Assert.IsTrue(contradicted.Contradicted, contradicted.ToString());
             var withCounts = records.Append(records[0] with { Kind = InstrumentationKind.BasicBlockIntCount, Handle = "", IlOffset = 0 }).ToList();
-            Assert.AreEqual(InstrumentationKind.BasicBlockIntCount, contradicted.Apply(withCounts).Single().Kind);
+            Assert.AreEqual(0, contradicted.Apply(withCounts).Count);
+            Assert.AreSame(withCounts, outweighed.Apply(withCounts));
         }
 
         [TestMethod]
@@ -147,7 +151,7 @@ namespace Pgo.Build.Tests.Consumers
             var (_, original, _) = TopTests.Pgo(new[] { "top", SampleProfile, "--no-cache", "-n", "1" });
 
             Assert.AreEqual(0, code, err);
-            StringAssert.EndsWith(output.TrimEnd(), ": contradicted, a build leaves these histograms out (PGO106).");
+            StringAssert.EndsWith(output.TrimEnd(), ": contradicted, a build leaves the runtime data out (PGO106).");
             StringAssert.EndsWith(original.TrimEnd(), ", 0 contradict (weight 0).");
         }
 
