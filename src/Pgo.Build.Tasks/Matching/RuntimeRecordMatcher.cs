@@ -14,6 +14,12 @@ namespace Pgo.Build.Matching
     public sealed record MatchedMethod(MethodSymbol Method, IReadOnlyList<RuntimeRecord> Records)
     {
         public IReadOnlyList<string> TypeArguments { get; init; } = Array.Empty<string>();
+
+        /// <summary>The method's own CPU-sample weight (the .mibc's <c>ExclusiveWeight</c>); null when not sampled.</summary>
+        public long? ExclusiveWeight { get; init; }
+
+        /// <summary>Its hot sampled call edges to methods of the same assembly (the .mibc's <c>WeightedCallData</c>).</summary>
+        public IReadOnlyList<(MethodSymbol Callee, long Weight)> Calls { get; init; } = Array.Empty<(MethodSymbol, long)>();
     }
 
     /// <summary>How the recorded methods of one assembly matched this build (for the summary and docs).</summary>
@@ -23,7 +29,7 @@ namespace Pgo.Build.Matching
         public int Remapped { get; init; }
 
         public override string ToString() =>
-            $"{Matched} of {Recorded} recorded methods matched ({Changed} changed since recording{(Remapped > 0 ? $", {Remapped} of them keeping their call sites' receiver types by call line" : "")}, {Missing} not found, {GenericSkipped} instantiated generic methods skipped)";
+            $"{Matched} of {Recorded} recorded methods matched ({Changed} changed since recording{(Remapped > 0 ? $", {Remapped} of them keeping their call sites' receiver types by call line" : "")}, {Missing} not found, {GenericSkipped} generic methods left out: the runtime's data does not name their instantiation)";
     }
 
     /// <summary>
@@ -59,7 +65,7 @@ namespace Pgo.Build.Matching
                     var parsed = RuntimeTypeName.TypeArguments(group.Key.Instantiation);
                     if (parsed == null)
                     {
-                        generic++; // an instantiated generic method: not written yet
+                        generic++; // a method instantiation (Type.Method[Arg]): not expressed
                         continue;
                     }
 
@@ -69,6 +75,12 @@ namespace Pgo.Build.Matching
                 if (!bySystemName.TryGetValue(group.Key.Method, out var method))
                 {
                     missing++;
+                    continue;
+                }
+
+                if (IsGenericMethod(method.SystemName))
+                {
+                    generic++; // the runtime's data does not say which instantiation it measured: never guessed
                     continue;
                 }
 
@@ -92,6 +104,14 @@ namespace Pgo.Build.Matching
             }
 
             return (matched, new RecordMatchReport(recorded, matched.Count - remapped, changed, missing, generic) { Remapped = remapped });
+        }
+
+        /// <summary>A generic method definition (<c>Type::Method``1(...)</c>): the runtime's PGO text names it without its instantiation.</summary>
+        private static bool IsGenericMethod(string systemName)
+        {
+            int arity = systemName.IndexOf("``", StringComparison.Ordinal);
+            int open = systemName.IndexOf('(');
+            return arity >= 0 && (open < 0 || arity < open);
         }
 
         /// <summary>

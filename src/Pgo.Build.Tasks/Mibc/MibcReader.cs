@@ -13,7 +13,11 @@ namespace Pgo.Build.Mibc
     public sealed record MibcRecord(int IlOffset, int Kind, int Count, int Other, IReadOnlyList<long> Numbers, IReadOnlyList<string> Types);
 
     /// <summary>One profiled method of a .mibc group.</summary>
-    public sealed record MibcEntry(string Group, string Method, double? ExclusiveWeight, IReadOnlyList<MibcRecord> Records);
+    public sealed record MibcEntry(string Group, string Method, double? ExclusiveWeight, IReadOnlyList<MibcRecord> Records)
+    {
+        /// <summary>Its <c>WeightedCallData</c>: callee and weight, in file order.</summary>
+        public IReadOnlyList<(string Callee, long Weight)> Calls { get; init; } = Array.Empty<(string, long)>();
+    }
 
     /// <summary>
     /// Decodes a .mibc back (the reverse of <see cref="MibcWriter"/>, with the compilers' reading rules): for tests,
@@ -57,64 +61,116 @@ namespace Pgo.Build.Mibc
             return entries;
         }
 
+        private enum State
+        {
+            None,
+            Weight,
+            CallCount,
+            CallToken,
+            CallWeight,
+            Data,
+        }
+
+        /// <summary>The compilers' group grammar: <c>ldtoken method</c>, optional data introduced by a string, <c>pop</c>.</summary>
         private static void ReadGroup(PEReader pe, MetadataReader md, MethodDefinitionHandle group, string key, List<MibcEntry> entries)
         {
-            string? method = null;
+            string? method = null, callee = null;
             double? weight = null;
-            bool expectWeight = false;
-            List<long>? data = null;
+            var state = State.None;
+            int remainingCalls = 0;
+            var data = new List<long>();
             var types = new Dictionary<long, string>();
             var records = new List<MibcRecord>();
+            var calls = new List<(string, long)>();
             foreach (var ins in IlReader.Read(Body(pe, md, group)))
             {
-                if (data != null && ins.OpCode != OpCodes.Ldstr)
-                {
-                    if (ins.OpCode == OpCodes.Ldtoken)
-                    {
-                        types[ins.Token] = TokenText.Of(md, MetadataTokens.EntityHandle(ins.Token));
-                        data.Add(ins.Token);
-                    }
-                    else
-                    {
-                        data.Add(Constant(ins));
-                    }
-
-                    continue;
-                }
-
                 if (ins.OpCode == OpCodes.Ldtoken)
                 {
-                    method = TokenText.Of(md, MetadataTokens.EntityHandle(ins.Token));
+                    string text = TokenText.Of(md, MetadataTokens.EntityHandle(ins.Token));
+                    switch (state)
+                    {
+                        case State.Data:
+                            types[ins.Token] = text;
+                            data.Add(ins.Token);
+                            break;
+                        case State.CallToken:
+                            callee = text;
+                            state = State.CallWeight;
+                            break;
+                        default:
+                            method = text;
+                            state = State.None;
+                            break;
+                    }
                 }
                 else if (ins.OpCode == OpCodes.Ldstr)
                 {
                     string s = md.GetUserString(MetadataTokens.UserStringHandle(ins.Token & 0xFFFFFF));
+                    state = s switch
+                    {
+                        "ExclusiveWeight" => State.Weight,
+                        "WeightedCallData" => State.CallCount,
+                        "InstrumentationDataStart" => State.Data,
+                        _ => State.None,
+                    };
                     if (s == "InstrumentationDataStart")
                     {
-                        data = new List<long>();
+                        data.Clear();
                     }
-                    else if (s == "InstrumentationDataEnd" && data != null)
+                    else if (s == "InstrumentationDataEnd")
                     {
                         records.AddRange(Decode(data, types));
-                        data = null;
                     }
-
-                    expectWeight = s == "ExclusiveWeight";
-                }
-                else if (expectWeight && (ins.OpCode == OpCodes.Ldc_R8 || ins.OpCode.OperandType != OperandType.InlineR))
-                {
-                    weight = ins.OpCode == OpCodes.Ldc_R8 ? BitConverter.Int64BitsToDouble(ins.Operand) : Constant(ins);
-                    expectWeight = false;
                 }
                 else if (ins.OpCode == OpCodes.Pop && method != null)
                 {
-                    entries.Add(new MibcEntry(key, method, weight, records.ToArray()));
+                    entries.Add(new MibcEntry(key, method, weight, records.ToArray()) { Calls = calls.ToArray() });
                     method = null;
                     weight = null;
+                    state = State.None;
                     records.Clear();
+                    calls.Clear();
+                }
+                else if (ins.OpCode == OpCodes.Ldc_R8 || ins.OpCode == OpCodes.Ldc_R4)
+                {
+                    if (state == State.Weight)
+                    {
+                        weight = ins.OpCode == OpCodes.Ldc_R8 ? BitConverter.Int64BitsToDouble(ins.Operand) : BitConverter.ToSingle(BitConverter.GetBytes((int)ins.Operand), 0);
+                    }
+
+                    state = state == State.Data ? State.Data : State.None;
+                }
+                else if (IsIntegerConstant(ins))
+                {
+                    long value = Constant(ins);
+                    switch (state)
+                    {
+                        case State.Data:
+                            data.Add(value);
+                            break;
+                        case State.Weight:
+                            weight = value;
+                            state = State.None;
+                            break;
+                        case State.CallCount:
+                            remainingCalls = (int)value;
+                            state = remainingCalls > 0 ? State.CallToken : State.None;
+                            break;
+                        case State.CallWeight:
+                            calls.Add((callee ?? "", value));
+                            state = --remainingCalls > 0 ? State.CallToken : State.None;
+                            break;
+                        default:
+                            state = State.None;
+                            break;
+                    }
                 }
             }
         }
+
+        private static bool IsIntegerConstant(IlInstruction ins) =>
+            ins.OpCode == OpCodes.Ldc_I4 || ins.OpCode == OpCodes.Ldc_I4_S || ins.OpCode == OpCodes.Ldc_I8 ||
+            (ins.OpCode.Value >= OpCodes.Ldc_I4_M1.Value && ins.OpCode.Value <= OpCodes.Ldc_I4_8.Value);
 
         /// <summary>The reader's schema stream: mask, then the masked fields, then Count values for data kinds.</summary>
         private static IEnumerable<MibcRecord> Decode(List<long> stream, Dictionary<long, string> types)

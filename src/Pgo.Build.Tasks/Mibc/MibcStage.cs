@@ -51,24 +51,16 @@ namespace Pgo.Build.Mibc
         public static MibcOutcome Run(string assemblyPath, string hintDirectory, bool isExecutable = false)
         {
             var records = ReadRecords(hintDirectory);
-            IReadOnlyList<CallGraph.CallEdge> edges;
-            string inline = Path.Combine(hintDirectory, HintFileNames.InlineHints);
-            try
-            {
-                edges = File.Exists(inline) ? InlineHintsFile.Read(inline) : Array.Empty<CallGraph.CallEdge>();
-            }
-            catch (FormatException e)
-            {
-                throw new PgoException(PgoCodes.UnreadableProfile, "unreadable hint file: " + e.Message, inline, e);
-            }
+            var edges = ReadEdges(hintDirectory);
 
             using var assembly = AssemblySymbols.TryOpen(assemblyPath)
                 ?? throw new PgoException(PgoCodes.UnreadableProfile, $"'{assemblyPath}' is not a readable managed assembly", assemblyPath);
             var (recordedMatches, report) = RuntimeRecordMatcher.Match(assembly, records);
             var (sampledRecords, sampled) = SampledReceiverTypes.Derive(assembly, edges, new HashSet<string>(records.Select(r => r.Method), StringComparer.Ordinal));
-            var matched = recordedMatches.Concat(RuntimeRecordMatcher.Match(assembly, sampledRecords).Matched).ToList();
+            var (functions, sampleValue) = ReadFunctions(hintDirectory);
+            var matched = SampledWeights.Attach(assembly, recordedMatches.Concat(RuntimeRecordMatcher.Match(assembly, sampledRecords).Matched).ToList(), functions, edges);
             string name = assembly.AssemblyName;
-            double? cpuShare = CpuShare(assembly, hintDirectory);
+            double? cpuShare = CpuShare(assembly, functions, sampleValue);
             string? mismatch = Mismatch(name, records, report, isExecutable) ?? CpuMismatch(name, cpuShare, report, isExecutable);
             string detail = (sampled.Edges + sampled.Ambiguous > 0 ? "; " + sampled : "") +
                 (cpuShare.HasValue ? string.Format(CultureInfo.InvariantCulture, "; {0:0.0}% of the profile's CPU samples run code of {1}", 100 * cpuShare.Value, name) : "");
@@ -89,11 +81,11 @@ namespace Pgo.Build.Mibc
             AtomicFile.WriteIfChanged(path, written.Bytes);
             DeleteStale(hintDirectory, path, name);
             string summary = string.Format(CultureInfo.InvariantCulture,
-                "PGO: {0}: .mibc with runtime PGO data for {1:N0} methods ({2:N0} records, {3:N0} receiver-type histograms) -> {4}; {5}{8}{7}{6}",
+                "PGO: {0}: .mibc for {1:N0} methods ({2:N0} runtime PGO records, {3:N0} receiver-type histograms; CPU weights of {9:N0} methods, {10:N0} hot call edges) -> {4}; {5}{8}{7}{6}",
                 name, written.Methods, written.Records, written.TypeHistograms, path, report,
-                written.SkippedMethods > 0 ? string.Format(CultureInfo.InvariantCulture, "; {0:N0} methods of generic types or generic methods not written yet", written.SkippedMethods) : "",
+                written.SkippedMethods > 0 ? string.Format(CultureInfo.InvariantCulture, "; {0:N0} methods left out (a signature or instantiation this writer cannot express)", written.SkippedMethods) : "",
                 written.DroppedTypeSlots > 0 ? string.Format(CultureInfo.InvariantCulture, "; {0:N0} receiver-type slots left out (types a call site cannot receive, or generic instantiations)", written.DroppedTypeSlots) : "",
-                detail);
+                detail, written.Weighted, written.CallEdges);
             return new MibcOutcome(path, report, written, summary) { Mismatch = mismatch, Sampled = sampled };
         }
 
@@ -136,15 +128,8 @@ namespace Pgo.Build.Mibc
         /// The share of the profile's samples that have a method of this assembly on their stack (at least: the
         /// largest cumulative weight of one of its methods); null without CPU samples or <c>functions.txt</c>.
         /// </summary>
-        private static double? CpuShare(AssemblySymbols assembly, string hintDirectory)
+        private static double? CpuShare(AssemblySymbols assembly, IReadOnlyList<CallGraph.FunctionWeight> functions, long sampleValue)
         {
-            string path = Path.Combine(hintDirectory, HintFileNames.Functions);
-            if (!File.Exists(path))
-            {
-                return null;
-            }
-
-            var (functions, sampleValue) = FunctionsFile.Read(path);
             if (sampleValue <= 0)
             {
                 return null;
@@ -178,6 +163,34 @@ namespace Pgo.Build.Mibc
             return string.Format(CultureInfo.InvariantCulture,
                 "the profile may not belong to this program: {0:0.0}% of its CPU samples have a method of {1} on the stack (under {2:0}%); what does not match is not used.",
                 100 * share, assemblyName, 100 * MinCpuShare);
+        }
+
+        /// <summary><c>inline-hints.txt</c> (the hot call edges); empty when the hint directory has none.</summary>
+        private static IReadOnlyList<CallGraph.CallEdge> ReadEdges(string hintDirectory)
+        {
+            string path = Path.Combine(hintDirectory, HintFileNames.InlineHints);
+            try
+            {
+                return File.Exists(path) ? InlineHintsFile.Read(path) : Array.Empty<CallGraph.CallEdge>();
+            }
+            catch (FormatException e)
+            {
+                throw new PgoException(PgoCodes.UnreadableProfile, "unreadable hint file: " + e.Message, path, e);
+            }
+        }
+
+        /// <summary><c>functions.txt</c> (every sampled function's weight); empty when the hint directory has none.</summary>
+        private static (IReadOnlyList<CallGraph.FunctionWeight> Functions, long SampleValue) ReadFunctions(string hintDirectory)
+        {
+            string path = Path.Combine(hintDirectory, HintFileNames.Functions);
+            try
+            {
+                return File.Exists(path) ? FunctionsFile.Read(path) : (Array.Empty<CallGraph.FunctionWeight>(), 0);
+            }
+            catch (FormatException e)
+            {
+                throw new PgoException(PgoCodes.UnreadableProfile, "unreadable hint file: " + e.Message, path, e);
+            }
         }
 
         /// <summary>Below this share of the CPU samples running its code, an executable's profile is another program's (PGO104).</summary>
@@ -239,6 +252,8 @@ namespace Pgo.Build.Mibc
         public static MibcOutcome RunReferences(string appAssemblyName, IEnumerable<string> references, string hintDirectory)
         {
             var records = ReadRecords(hintDirectory);
+            var edges = ReadEdges(hintDirectory);
+            var (functions, _) = ReadFunctions(hintDirectory);
             string owner = appAssemblyName + ".references";
             var recordedAssemblies = new HashSet<string>(
                 records.Select(r => r.Method.IndexOf('!') is int bang && bang > 0 ? r.Method.Substring(0, bang) : "").Where(a => a.Length > 0 && a != appAssemblyName),
@@ -260,7 +275,8 @@ namespace Pgo.Build.Mibc
                     }
 
                     opened.Add(assembly);
-                    var (matched, report) = RuntimeRecordMatcher.Match(assembly, records);
+                    var (recordedMatches, report) = RuntimeRecordMatcher.Match(assembly, records);
+                    var matched = SampledWeights.Attach(assembly, recordedMatches, functions, edges);
                     recorded += report.Recorded;
                     matchedCount += report.Matched;
                     changed += report.Changed;
@@ -286,8 +302,8 @@ namespace Pgo.Build.Mibc
                 AtomicFile.WriteIfChanged(path, written.Bytes);
                 DeleteStale(hintDirectory, path, owner);
                 string summary = string.Format(CultureInfo.InvariantCulture,
-                    "PGO: {0}: whole-program .mibc with runtime PGO data for {1:N0} methods of referenced assemblies ({3:N0} records, {4:N0} receiver-type histograms; matched per assembly: {2}) -> {5}; {6}",
-                    appAssemblyName, written.Methods, string.Join(", ", perAssembly), written.Records, written.TypeHistograms, path, total);
+                    "PGO: {0}: whole-program .mibc for {1:N0} methods of referenced assemblies ({3:N0} runtime PGO records, {4:N0} receiver-type histograms; CPU weights of {7:N0} methods, {8:N0} hot call edges; per assembly: {2}) -> {5}; {6}",
+                    appAssemblyName, written.Methods, string.Join(", ", perAssembly), written.Records, written.TypeHistograms, path, total, written.Weighted, written.CallEdges);
                 return new MibcOutcome(path, total, written, summary);
             }
             finally

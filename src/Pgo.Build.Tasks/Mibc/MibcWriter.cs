@@ -16,6 +16,12 @@ namespace Pgo.Build.Mibc
     public sealed record MibcWriteResult(byte[] Bytes, int Methods, int Records, int TypeHistograms, int SkippedMethods, int DroppedTypeSlots)
     {
         public bool IsEmpty => Methods == 0;
+
+        /// <summary>Methods written with an <c>ExclusiveWeight</c> (their CPU-sample weight).</summary>
+        public int Weighted { get; init; }
+
+        /// <summary>Call edges written as <c>WeightedCallData</c>.</summary>
+        public int CallEdges { get; init; }
     }
 
     /// <summary>
@@ -23,9 +29,10 @@ namespace Pgo.Build.Mibc
     /// the format ILC and crossgen2 read with <c>--mibc</c>) from the runtime records matched to one assembly.
     /// Only entries that resolve are written: the compilers' reader drops the entry after an unresolvable one.
     /// Layout: <c>&lt;Module&gt;</c> is the only type; <c>AssemblyDictionary</c> maps the group key
-    /// <c>"&lt;assembly&gt;;"</c> to one group method holding, per method, <c>ldtoken method</c>,
-    /// <c>"InstrumentationDataStart"</c>, the schema records as constants (mask 15, IL offset, kind, count, other,
-    /// data), <c>"InstrumentationDataEnd"</c>, <c>pop</c>.
+    /// <c>"&lt;assembly&gt;;"</c> to one group method holding, per method, <c>ldtoken method</c>, optionally
+    /// <c>"ExclusiveWeight"</c> + <c>ldc.r8</c> and <c>"WeightedCallData"</c> + count + (<c>ldtoken callee</c>,
+    /// <c>ldc.i4</c> weight) pairs, then <c>"InstrumentationDataStart"</c>, the schema records as constants (mask 15,
+    /// IL offset, kind, count, other, data), <c>"InstrumentationDataEnd"</c>, <c>pop</c>.
     /// </summary>
     public static class MibcWriter
     {
@@ -44,7 +51,9 @@ namespace Pgo.Build.Mibc
             var bodies = new MethodBodyStreamEncoder(il);
             var dataStart = metadata.GetOrAddUserString("InstrumentationDataStart");
             var dataEnd = metadata.GetOrAddUserString("InstrumentationDataEnd");
-            int written = 0, records = 0, histograms = 0, skipped = 0, droppedSlots = 0;
+            int written = 0, records = 0, histograms = 0, skipped = 0, droppedSlots = 0, weighted = 0, callEdges = 0;
+            var exclusiveWeight = metadata.GetOrAddUserString("ExclusiveWeight");
+            var weightedCallData = metadata.GetOrAddUserString("WeightedCallData");
 
             // <Module> must be TypeDef row 1 and the only type; its methods are the global methods below.
             var voidSignature = new BlobBuilder();
@@ -65,17 +74,18 @@ namespace Pgo.Build.Mibc
                     var definition = reader.GetMethodDefinition(handle);
                     if (definition.GetGenericParameters().Count > 0 || IsOfGenericType(reader, definition) != (matched.TypeArguments.Count > 0))
                     {
-                        skipped++; // generic methods need MethodSpecs (not written yet); a generic type's method needs its instantiation
+                        skipped++; // generic methods are left out by the matcher (no instantiation recorded); a generic type's method needs its instantiation
                         continue;
                     }
 
                     int token = matched.Method.Token;
                     List<SchemaRecord> schema;
                     MemberReferenceHandle member;
+                    var calls = new List<(MemberReferenceHandle Callee, long Weight)>();
                     try
                     {
                         schema = Schema(matched.Records, references, (il, type) => receivers.MayReceive(token, il, type), ref droppedSlots);
-                        if (schema.Count == 0)
+                        if (schema.Count == 0 && !matched.ExclusiveWeight.HasValue && matched.Calls.Count == 0)
                         {
                             continue;
                         }
@@ -86,6 +96,12 @@ namespace Pgo.Build.Mibc
                               ?? throw new NotSupportedException("an instantiation argument this writer cannot express");
                         member = metadata.AddMemberReference(parent, metadata.GetOrAddString(reader.GetString(definition.Name)),
                             references.MethodSignature(reader, assembly.AssemblyName, definition.Signature));
+                        foreach (var (callee, weight) in matched.Calls)
+                        {
+                            var calleeDefinition = reader.GetMethodDefinition((MethodDefinitionHandle)MetadataTokens.EntityHandle(callee.Token));
+                            calls.Add((metadata.AddMemberReference(references.TypeOf(reader, assembly.AssemblyName, calleeDefinition.GetDeclaringType()),
+                                metadata.GetOrAddString(reader.GetString(calleeDefinition.Name)), references.MethodSignature(reader, assembly.AssemblyName, calleeDefinition.Signature)), weight));
+                        }
                     }
                     catch (Exception e) when (e is NotSupportedException || e is BadImageFormatException)
                     {
@@ -95,6 +111,36 @@ namespace Pgo.Build.Mibc
 
                     groupCode.OpCode(ILOpCode.Ldtoken);
                     groupCode.Token(member);
+                    if (matched.ExclusiveWeight is long exclusive)
+                    {
+                        groupCode.LoadString(exclusiveWeight);
+                        groupCode.LoadConstantR8(exclusive);
+                        weighted++;
+                    }
+
+                    if (calls.Count > 0)
+                    {
+                        // The reader adds each callee to a dictionary: callees are distinct (one edge per callee method).
+                        groupCode.LoadString(weightedCallData);
+                        groupCode.LoadConstantI4(calls.Count);
+                        foreach (var (callee, weight) in calls)
+                        {
+                            groupCode.OpCode(ILOpCode.Ldtoken);
+                            groupCode.Token(callee);
+                            groupCode.LoadConstantI4((int)Math.Min(int.MaxValue, weight));
+                        }
+
+                        callEdges += calls.Count;
+                    }
+
+                    if (schema.Count == 0)
+                    {
+                        groupCode.OpCode(ILOpCode.Pop);
+                        written++;
+                        groupWritten++;
+                        continue;
+                    }
+
                     groupCode.LoadString(dataStart);
                     foreach (var record in schema)
                     {
@@ -164,7 +210,7 @@ namespace Pgo.Build.Mibc
                 deterministicIdProvider: content => DeterministicId(content));
             var output = new BlobBuilder();
             pe.Serialize(output);
-            return new MibcWriteResult(output.ToArray(), written, records, histograms, skipped, droppedSlots);
+            return new MibcWriteResult(output.ToArray(), written, records, histograms, skipped, droppedSlots) { Weighted = weighted, CallEdges = callEdges };
         }
 
         private static BlobContentId DeterministicId(IEnumerable<Blob> content)

@@ -46,6 +46,10 @@ under obj/<configuration>/<tfm>/pgo/ and on dotnet-pgo's.
             foreach (var entry in entries)
             {
                 stdout.WriteLine($"{entry.Method}  [group {entry.Group}]{(entry.ExclusiveWeight.HasValue ? " weight " + entry.ExclusiveWeight.Value.ToString(CultureInfo.InvariantCulture) : "")}");
+                foreach (var (callee, weight) in entry.Calls)
+                {
+                    stdout.WriteLine(string.Format(CultureInfo.InvariantCulture, "  calls {0} weight {1}", callee, weight));
+                }
                 foreach (var r in entry.Records)
                 {
                     string values = r.Types.Count > 0

@@ -44,7 +44,7 @@ namespace Pgo.Build.Tests.Consumers
 
             Assert.AreEqual(0, engine.Warnings.Count + engine.Errors.Count);
             Assert.IsTrue(File.Exists(task.MibcFile));
-            StringAssert.StartsWith(engine.Messages.Single(m => m.Message!.StartsWith("PGO: RecordTarget:", System.StringComparison.Ordinal)).Message, "PGO: RecordTarget: .mibc with runtime PGO data for ");
+            StringAssert.StartsWith(engine.Messages.Single(m => m.Message!.StartsWith("PGO: RecordTarget:", System.StringComparison.Ordinal)).Message, "PGO: RecordTarget: .mibc for ");
         }
 
         [TestMethod]

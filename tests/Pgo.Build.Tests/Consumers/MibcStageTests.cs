@@ -74,8 +74,14 @@ namespace Pgo.Build.Tests.Consumers
             Assert.IsNotNull(outcome.Sampled);
             Assert.AreEqual("1 receiver-type histograms from 2 sampled call edges to overrides (0 edges skipped: more than one call site could take them)", outcome.Sampled.ToString());
             StringAssert.Contains(outcome.Summary, outcome.Sampled.ToString());
-            var sum = MibcReader.Read(outcome.MibcPath!).Single();
+            var entries = MibcReader.Read(outcome.MibcPath!);
+            var sum = entries.Single(e => e.Records.Count > 0);
             Assert.AreEqual("RecordTarget.Program::Sum(RecordTarget.Shape[])", sum.Method);
+            // Main -> Run is no override edge, but a hot call edge: Main's WeightedCallData.
+            var main = entries.Single(e => e.Method == "RecordTarget.Program::Main(string[])");
+            Assert.AreEqual(0, main.Records.Count);
+            Assert.AreEqual(500, main.Calls.Single(c => c.Callee.StartsWith("RecordTarget.Program::Run(", StringComparison.Ordinal)).Weight);
+            CollectionAssert.AreEquivalent(new[] { ("RecordTarget.Square::Area()", 90L), ("RecordTarget.Circle::Area()", 10L) }, sum.Calls.ToList());
             int callvirt = RecordTests.CallvirtOffset(r.Assembly, "Sum");
             var table = sum.Records.Single(x => x.Kind == InstrumentationKind.HandleHistogramTypes);
             Assert.AreEqual(callvirt, table.IlOffset);
@@ -156,6 +162,33 @@ namespace Pgo.Build.Tests.Consumers
         }
 
         [TestMethod]
+        public void Sampled_methods_carry_their_cpu_weight_and_hot_call_edges()
+        {
+            var r = RecordedFixture.Get();
+            using var dir = new TempDir();
+            string hints = WriteHints(r.ProfilePath, dir);
+            var (functions, _) = FunctionsFile.Read(Path.Combine(hints, HintFileNames.Functions));
+            var edges = InlineHintsFile.Read(Path.Combine(hints, HintFileNames.InlineHints));
+            // The recording attributes Sum's loop to Run (safe-point bias: its guarded, inlined Area calls leave no poll).
+            long runFlat = functions.Where(f => f.Name == "RecordTarget.Program.Run").Sum(f => f.Flat);
+            long mainToRun = edges.Where(e => e.Caller == "RecordTarget.Program.Main" && e.Callee == "RecordTarget.Program.Run").Sum(e => e.Weight);
+            Assert.IsTrue(runFlat > 0 && mainToRun > 0, $"the fixture's recording samples Run ({runFlat}) and Main -> Run ({mainToRun})");
+
+            var outcome = MibcStage.Run(r.Assembly, hints);
+
+            var entries = MibcReader.Read(outcome.MibcPath!);
+            var run = entries.Single(e => e.Method.StartsWith("RecordTarget.Program::Run(", StringComparison.Ordinal));
+            Assert.AreEqual((double)runFlat, run.ExclusiveWeight);
+            var main = entries.Single(e => e.Method == "RecordTarget.Program::Main(string[])");
+            CollectionAssert.Contains(main.Calls.ToList(), (run.Method, mainToRun));
+            var sum = entries.Single(e => e.Method == "RecordTarget.Program::Sum(RecordTarget.Shape[])");
+            Assert.IsTrue(sum.Records.Any(x => x.Kind == InstrumentationKind.HandleHistogramTypes), "runtime data is still written");
+            Assert.AreEqual(entries.Count(e => e.ExclusiveWeight.HasValue), outcome.Written!.Weighted);
+            Assert.AreEqual(entries.Sum(e => e.Calls.Count), outcome.Written.CallEdges);
+            StringAssert.Contains(outcome.Summary, $"CPU weights of {outcome.Written.Weighted} methods, {outcome.Written.CallEdges} hot call edges");
+        }
+
+        [TestMethod]
         public void Unchanged_inputs_replay_the_last_run_and_any_change_runs_the_stage_again()
         {
             var r = RecordedFixture.Get();
@@ -168,7 +201,7 @@ namespace Pgo.Build.Tests.Consumers
             Assert.IsNotNull(first.MibcPath);
             Assert.AreEqual(first.MibcPath, replay.MibcPath);
             Assert.AreEqual(first.Summary + " (up to date)", replay.Summary);
-            StringAssert.StartsWith(first.Summary, "PGO: RecordTarget: .mibc with runtime PGO data for ");
+            StringAssert.StartsWith(first.Summary, "PGO: RecordTarget: .mibc for ");
 
             // A hand-edited hint file (documented as an input) is a change: every runtime record of Sum removed.
             string devirt = Path.Combine(hints, HintFileNames.DevirtHints);
@@ -213,7 +246,8 @@ namespace Pgo.Build.Tests.Consumers
 
             Assert.AreEqual(1, outcome.Match.Changed, outcome.Summary);
             Assert.IsTrue(outcome.Match.Matched > 0, outcome.Summary);
-            var methods = MibcReader.Read(outcome.MibcPath!).Select(e => e.Method).ToList();
+            // Entries with runtime data (CPU-sample weights alone do not depend on the IL).
+            var methods = MibcReader.Read(outcome.MibcPath!).Where(e => e.Records.Count > 0).Select(e => e.Method).ToList();
             Assert.IsFalse(methods.Any(m => m.Contains("::Sum(", StringComparison.Ordinal)), string.Join("\n", methods));
             Assert.IsTrue(methods.Any(m => m.Contains("::Run(", StringComparison.Ordinal) || m.Contains("::Main(", StringComparison.Ordinal)), string.Join("\n", methods));
         }
@@ -335,7 +369,7 @@ namespace Pgo.Build.Tests.Consumers
 
             StringAssert.Contains(outcome.Mismatch, "the profile is stale for RecordTarget");
             // What is left: the receiver types of the one virtual call, kept by its (unchanged) line; no counts.
-            var entries = MibcReader.Read(outcome.MibcPath!);
+            var entries = MibcReader.Read(outcome.MibcPath!).Where(e => e.Records.Count > 0).ToList();
             Assert.AreEqual("RecordTarget.Program::Sum(RecordTarget.Shape[])", entries.Single().Method);
             Assert.IsTrue(entries.Single().Records.All(x => x.Kind == InstrumentationKind.HandleHistogramTypes || x.Kind == InstrumentationKind.HandleHistogramIntCount));
         }
