@@ -135,12 +135,12 @@ namespace Pgo.Build.Mibc
                 return null;
             }
 
-            var keys = new HashSet<string>(assembly.Methods().Select(m => Naming.FrameNames.KeyOf(m.Name)).Where(k => k != null).Select(k => k!), StringComparer.Ordinal);
+            var keys = MethodKeys.Of(assembly);
             long best = 0;
             foreach (var f in functions)
             {
                 string? key = Naming.FrameNames.Parse(f.Name)?.Key;
-                if (key != null && keys.Contains(key) && f.Cum > best)
+                if (key != null && keys.ContainsKey(key) && f.Cum > best)
                 {
                     best = f.Cum;
                 }

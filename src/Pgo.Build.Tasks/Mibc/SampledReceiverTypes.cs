@@ -39,22 +39,7 @@ namespace Pgo.Build.Mibc
         public static (IReadOnlyList<RuntimeRecord> Records, SampledDevirtReport Report) Derive(
             AssemblySymbols assembly, IReadOnlyList<CallEdge> edges, ISet<string> methodsWithRuntimeData)
         {
-            var byKey = new Dictionary<string, List<MethodSymbol>>(StringComparer.Ordinal);
-            foreach (var method in assembly.Methods())
-            {
-                string? key = FrameNames.KeyOf(method.Name);
-                if (key == null)
-                {
-                    continue;
-                }
-
-                if (!byKey.TryGetValue(key, out var list))
-                {
-                    byKey.Add(key, list = new List<MethodSymbol>());
-                }
-
-                list.Add(method);
-            }
+            var byKey = MethodKeys.Of(assembly);
 
             var check = new ReceiverCheck(assembly);
             var sites = new SortedDictionary<(string Method, int IlOffset), SiteData>();

@@ -24,24 +24,8 @@ namespace Pgo.Build.Mibc
         public static IReadOnlyList<MatchedMethod> Attach(
             AssemblySymbols assembly, IReadOnlyList<MatchedMethod> matched, IReadOnlyList<FunctionWeight> functions, IReadOnlyList<CallEdge> edges)
         {
-            var byKey = new Dictionary<string, List<MethodSymbol>>(StringComparer.Ordinal);
-            var byToken = new Dictionary<int, MethodSymbol>();
-            foreach (var method in assembly.Methods())
-            {
-                byToken[method.Token] = method;
-                string? key = FrameNames.KeyOf(method.Name);
-                if (key == null)
-                {
-                    continue;
-                }
-
-                if (!byKey.TryGetValue(key, out var list))
-                {
-                    byKey.Add(key, list = new List<MethodSymbol>());
-                }
-
-                list.Add(method);
-            }
+            var byKey = MethodKeys.Of(assembly);
+            var byToken = assembly.Methods().ToDictionary(m => m.Token);
 
             MethodSymbol? Resolve(string frameName)
             {
