@@ -226,7 +226,8 @@ namespace Pgo.Build.Mibc
             return BlobContentId.FromHash(sha.Hash!);
         }
 
-        private static bool IsOfGenericType(MetadataReader reader, MethodDefinition method)
+        /// <summary>Whether the method's declaring type, or a type it is nested in, is generic (its MemberRef needs an instantiation).</summary>
+        internal static bool IsOfGenericType(MetadataReader reader, MethodDefinition method)
         {
             for (var type = method.GetDeclaringType(); !type.IsNil; type = reader.GetTypeDefinition(type).GetDeclaringType())
             {

@@ -84,22 +84,8 @@ namespace Pgo.Build.Mibc
         /// <summary>Neither a generic method nor a method of a generic type: its MemberRef needs no instantiation.</summary>
         private static bool IsPlain(AssemblySymbols assembly, MethodSymbol method)
         {
-            var reader = assembly.Reader;
-            var definition = reader.GetMethodDefinition((MethodDefinitionHandle)MetadataTokens.EntityHandle(method.Token));
-            if (definition.GetGenericParameters().Count > 0)
-            {
-                return false;
-            }
-
-            for (var type = definition.GetDeclaringType(); !type.IsNil; type = reader.GetTypeDefinition(type).GetDeclaringType())
-            {
-                if (reader.GetTypeDefinition(type).GetGenericParameters().Count > 0)
-                {
-                    return false;
-                }
-            }
-
-            return true;
+            var definition = assembly.Reader.GetMethodDefinition((MethodDefinitionHandle)MetadataTokens.EntityHandle(method.Token));
+            return definition.GetGenericParameters().Count == 0 && !MibcWriter.IsOfGenericType(assembly.Reader, definition);
         }
     }
 }
