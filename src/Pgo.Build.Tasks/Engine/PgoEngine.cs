@@ -122,6 +122,11 @@ namespace Pgo.Build.Engine
             var state = StateFile.TryRead(Path.Combine(request.OutputDirectory, HintFileNames.State));
             if (state != null && state.Matches(stamp) && AllOutputsExist(request.OutputDirectory))
             {
+                foreach (var w in state.Warnings)
+                {
+                    log.Warning(w.Code, w.Text, w.File);
+                }
+
                 return new PgoOutcome(null, state);
             }
 
@@ -259,8 +264,9 @@ namespace Pgo.Build.Engine
                 graph.HasStartLines ? "" : ", method-level (no start lines)",
                 runtimeRecords > 0 ? string.Format(CultureInfo.InvariantCulture, ", {0:N0} runtime PGO records", runtimeRecords) : "");
 
-        private static PgoResult RunCore(PgoRequest request, IPgoLog log, CancellationToken cancellation)
+        private static PgoResult RunCore(PgoRequest request, IPgoLog buildLog, CancellationToken cancellation)
         {
+            var log = new WarningRecorder(buildLog);
             var cache = new GraphCache(request.CacheDirectory);
             var (profile, sha, hit) = PreprocessProfile(request.ProfilePath, cache, log, request.Limits, cancellation, request.Options);
             var graph = profile.Graph;
@@ -297,7 +303,7 @@ namespace Pgo.Build.Engine
             var provenance = new HintProvenance(sha, graph.SampleType, request.HotCallsiteThreshold);
             string summary = Summarize(request.ProfilePath, sha, graph, hotCalls.Count, hotFunctions.Count, profile.RuntimeRecords.Count);
 
-            var state = new StateFile(StateFile.StampFor(request.ProfilePath, request.SettingsKey), Path.GetFileName(request.ProfilePath), sha, summary);
+            var state = new StateFile(StateFile.StampFor(request.ProfilePath, request.SettingsKey), Path.GetFileName(request.ProfilePath), sha, summary, log.ProfileWarnings);
             var outputs = new List<KeyValuePair<string, byte[]>>
             {
                 Output(request, HintFileNames.HotFunctions, HotFunctionsFile.Write(hotFunctions, graph.TotalFlat, provenance)),
@@ -343,6 +349,31 @@ namespace Pgo.Build.Engine
             }
 
             return agreement.Apply(profile.RuntimeRecords);
+        }
+
+        /// <summary>Forwards to the build's log and keeps the warnings about the profile (not PGO102, which is about the cache).</summary>
+        private sealed class WarningRecorder : IPgoLog
+        {
+            private readonly IPgoLog _inner;
+
+            public WarningRecorder(IPgoLog inner)
+            {
+                _inner = inner;
+            }
+
+            public List<StateWarning> ProfileWarnings { get; } = new List<StateWarning>();
+
+            public void Message(string text) => _inner.Message(text);
+
+            public void Warning(string code, string text, string? file)
+            {
+                if (code != PgoCodes.CacheWriteFailed)
+                {
+                    ProfileWarnings.Add(new StateWarning(code, text, file));
+                }
+
+                _inner.Warning(code, text, file);
+            }
         }
 
         private static bool AllOutputsExist(string outputDirectory)

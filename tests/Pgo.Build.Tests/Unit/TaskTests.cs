@@ -192,6 +192,11 @@ namespace Pgo.Build.Tests.Unit
 
             var high = engine.Messages.Single(m => m.Importance == MessageImportance.High);
             Assert.AreEqual($"PGO: {profile} (sha256 f021feb8): 37 samples, 4 edges, 3 hot call sites, 2 hot functions (up to date)", high.Message);
+            // The profile's warning is logged again (with warnings as errors, the build keeps failing until the profile changes).
+            var warning = engine.Warnings.Single();
+            Assert.AreEqual("PGO105", warning.Code);
+            Assert.AreEqual(profile, warning.File);
+            StringAssert.StartsWith(warning.Message, "the profile may not belong to a .NET program: frame names: Go;");
             Assert.AreEqual(InlineHotSha, task.ProfileSha256);
             CollectionAssert.AreEqual(ExpectedOutputs(dir), task.OutputFiles.Select(i => i.ItemSpec).ToArray());
         }
