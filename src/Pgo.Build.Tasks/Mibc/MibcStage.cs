@@ -166,26 +166,20 @@ namespace Pgo.Build.Mibc
         }
 
         /// <summary><c>inline-hints.txt</c> (the hot call edges); empty when the hint directory has none.</summary>
-        private static IReadOnlyList<CallGraph.CallEdge> ReadEdges(string hintDirectory)
-        {
-            string path = Path.Combine(hintDirectory, HintFileNames.InlineHints);
-            try
-            {
-                return File.Exists(path) ? InlineHintsFile.Read(path) : Array.Empty<CallGraph.CallEdge>();
-            }
-            catch (FormatException e)
-            {
-                throw new PgoException(PgoCodes.UnreadableProfile, "unreadable hint file: " + e.Message, path, e);
-            }
-        }
+        private static IReadOnlyList<CallGraph.CallEdge> ReadEdges(string hintDirectory) =>
+            ReadHint(hintDirectory, HintFileNames.InlineHints, InlineHintsFile.Read, Array.Empty<CallGraph.CallEdge>());
 
         /// <summary><c>functions.txt</c> (every sampled function's weight); empty when the hint directory has none.</summary>
-        private static (IReadOnlyList<CallGraph.FunctionWeight> Functions, long SampleValue) ReadFunctions(string hintDirectory)
+        private static (IReadOnlyList<CallGraph.FunctionWeight> Functions, long SampleValue) ReadFunctions(string hintDirectory) =>
+            ReadHint(hintDirectory, HintFileNames.Functions, FunctionsFile.Read, (Array.Empty<CallGraph.FunctionWeight>(), 0L));
+
+        /// <summary>One hint file read with <paramref name="read"/>, <paramref name="absent"/> when missing; a malformed file is PGO002 naming it.</summary>
+        private static T ReadHint<T>(string hintDirectory, string fileName, Func<string, T> read, T absent)
         {
-            string path = Path.Combine(hintDirectory, HintFileNames.Functions);
+            string path = Path.Combine(hintDirectory, fileName);
             try
             {
-                return File.Exists(path) ? FunctionsFile.Read(path) : (Array.Empty<CallGraph.FunctionWeight>(), 0);
+                return File.Exists(path) ? read(path) : absent;
             }
             catch (FormatException e)
             {
@@ -315,29 +309,9 @@ namespace Pgo.Build.Mibc
             }
         }
 
-        private static List<RuntimeRecord> ReadRecords(string hintDirectory)
-        {
-            var records = new List<RuntimeRecord>();
-            string devirt = Path.Combine(hintDirectory, HintFileNames.DevirtHints);
-            string blocks = Path.Combine(hintDirectory, HintFileNames.BlockCounts);
-            try
-            {
-                if (File.Exists(devirt))
-                {
-                    records.AddRange(RuntimeRecordFiles.ReadDevirtHints(devirt));
-                }
-
-                if (File.Exists(blocks))
-                {
-                    records.AddRange(RuntimeRecordFiles.ReadBlockCounts(blocks));
-                }
-            }
-            catch (FormatException e)
-            {
-                throw new PgoException(PgoCodes.UnreadableProfile, "unreadable hint file: " + e.Message, devirt, e);
-            }
-
-            return records;
-        }
+        private static List<RuntimeRecord> ReadRecords(string hintDirectory) =>
+            ReadHint(hintDirectory, HintFileNames.DevirtHints, RuntimeRecordFiles.ReadDevirtHints, Array.Empty<RuntimeRecord>())
+                .Concat(ReadHint(hintDirectory, HintFileNames.BlockCounts, RuntimeRecordFiles.ReadBlockCounts, Array.Empty<RuntimeRecord>()))
+                .ToList();
     }
 }

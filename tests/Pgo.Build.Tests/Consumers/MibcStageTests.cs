@@ -189,6 +189,22 @@ namespace Pgo.Build.Tests.Consumers
         }
 
         [TestMethod]
+        public void A_malformed_hint_file_is_reported_by_its_own_path()
+        {
+            var r = RecordedFixture.Get();
+            using var dir = new TempDir();
+            string hints = WriteHints(r.ProfilePath, dir);
+            string blocks = Path.Combine(hints, HintFileNames.BlockCounts);
+            File.AppendAllText(blocks, "not\ta\trow\n");
+
+            var e = Assert.ThrowsExactly<PgoException>(() => MibcStage.Run(r.Assembly, hints));
+
+            Assert.AreEqual("PGO002", e.Code);
+            Assert.AreEqual(blocks, e.File);
+            StringAssert.StartsWith(e.Message, "unreadable hint file: ");
+        }
+
+        [TestMethod]
         public void Unchanged_inputs_replay_the_last_run_and_any_change_runs_the_stage_again()
         {
             var r = RecordedFixture.Get();
