@@ -43,7 +43,7 @@ namespace Pgo.Build.Tests.EndToEnd
             Assert.AreEqual(expected.Output, jit.Output, "the guarded JIT build behaves differently");
             using (var symbols = AssemblySymbols.TryOpen(bin)!)
             {
-                Assert.IsTrue(symbols.HasPdb && symbols.Methods().Single(m => m.Name == "DelegateTarget.Helpers.Filter").StartLine > 0, "the PDB beside the guarded assembly does not match it");
+                Assert.IsTrue(symbols.HasPdb && symbols.Methods().Single(m => m.Name == "DelegateTarget.Helpers.Join").StartLine > 0, "the PDB beside the guarded assembly does not match it");
             }
 
             var again = s.Build(project, "-c", "Release");
