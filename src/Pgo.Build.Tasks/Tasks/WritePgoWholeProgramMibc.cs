@@ -17,6 +17,9 @@ namespace Pgo.Build.Tasks
         [Required]
         public string AssemblyName { get; set; } = "";
 
+        /// <summary>The application's compiled assembly (<c>@(IlcCompileInput)</c>): its generic calls into the references count.</summary>
+        public string Assembly { get; set; } = "";
+
         /// <summary>The assemblies the compiler compiles besides the application (<c>@(IlcReference)</c>).</summary>
         public ITaskItem[] References { get; set; } = new ITaskItem[0];
 
@@ -31,7 +34,8 @@ namespace Pgo.Build.Tasks
         {
             try
             {
-                var outcome = MibcStage.RunReferences(AssemblyName, References.Select(r => r.GetMetadata("FullPath")), Path.GetFullPath(HintDirectory));
+                var outcome = MibcStage.RunReferences(AssemblyName, References.Select(r => r.GetMetadata("FullPath")), Path.GetFullPath(HintDirectory),
+                    Assembly.Length == 0 ? null : Path.GetFullPath(Assembly));
                 MibcFile = outcome.MibcPath ?? "";
                 Log.LogMessage(MessageImportance.High, outcome.Summary);
             }
