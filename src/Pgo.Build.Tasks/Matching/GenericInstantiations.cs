@@ -54,6 +54,7 @@ namespace Pgo.Build.Matching
         private readonly HashSet<string> _seen = new HashSet<string>(StringComparer.Ordinal);
         private readonly Queue<Context> _queue = new Queue<Context>();
         private readonly Dictionary<(string, int), List<Call>> _calls = new Dictionary<(string, int), List<Call>>();
+        private readonly Dictionary<(string, int), Call?> _decoded = new Dictionary<(string, int), Call?>();
 
         private GenericInstantiations(ProgramMetadata program)
         {
@@ -83,6 +84,7 @@ namespace Pgo.Build.Matching
 
             result.Expand();
             result._calls.Clear(); // only the instantiations are kept
+            result._decoded.Clear();
             return result;
         }
 
@@ -257,7 +259,19 @@ namespace Pgo.Build.Matching
             op == OpCodes.Jmp || op == OpCodes.Ldtoken;
 
         /// <summary>A MethodSpec or a generic type's member reference as a call (null when it resolves to no definition in the program).</summary>
-        private static Call? Decode(ProgramMetadata.AssemblyIndex assembly, EntityHandle handle)
+        private Call? Decode(ProgramMetadata.AssemblyIndex assembly, EntityHandle handle)
+        {
+            var id = (assembly.Name, MetadataTokens.GetToken(handle));
+            if (!_decoded.TryGetValue(id, out var call))
+            {
+                call = DecodeOnce(assembly, handle);
+                _decoded.Add(id, call);
+            }
+
+            return call;
+        }
+
+        private static Call? DecodeOnce(ProgramMetadata.AssemblyIndex assembly, EntityHandle handle)
         {
             try
             {

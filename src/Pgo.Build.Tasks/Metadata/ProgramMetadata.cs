@@ -44,6 +44,31 @@ namespace Pgo.Build.Metadata
         public IReadOnlyList<string> Names => _assemblies.Keys.Concat(_paths.Keys).Distinct(StringComparer.OrdinalIgnoreCase)
             .OrderBy(n => n, StringComparer.Ordinal).ToList();
 
+        /// <summary>
+        /// The assemblies of the program that <paramref name="roots"/> reference, directly or through others (roots
+        /// included), sorted: the code a whole-program compiler can reach from them.
+        /// </summary>
+        public IReadOnlyList<string> ReferenceClosure(IEnumerable<string> roots)
+        {
+            var found = new SortedSet<string>(StringComparer.Ordinal);
+            var pending = new Stack<string>(roots);
+            while (pending.Count > 0)
+            {
+                var assembly = Get(pending.Pop());
+                if (assembly == null || !found.Add(assembly.Name))
+                {
+                    continue;
+                }
+
+                foreach (var handle in assembly.Reader.AssemblyReferences)
+                {
+                    pending.Push(assembly.Reader.GetString(assembly.Reader.GetAssemblyReference(handle).Name));
+                }
+            }
+
+            return found.ToList();
+        }
+
         /// <summary>The assembly with simple name <paramref name="name"/>, or null when the program has none (or it cannot be read).</summary>
         public AssemblyIndex? Get(string name)
         {

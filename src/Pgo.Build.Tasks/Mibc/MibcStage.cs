@@ -33,18 +33,28 @@ namespace Pgo.Build.Mibc
         /// <see cref="Run"/> unless <see cref="MibcState"/> says its inputs are unchanged since the last run: then that
         /// run's result is replayed (the build line ends with "(up to date)", the PGO104 text is repeated).
         /// </summary>
-        public static MibcState RunIncremental(string assemblyPath, string hintDirectory, bool isExecutable)
+        public static MibcState RunIncremental(string assemblyPath, string hintDirectory, bool isExecutable) =>
+            Incremental(hintDirectory, MibcState.FileName, MibcState.StampFor(assemblyPath, hintDirectory, isExecutable), () => Run(assemblyPath, hintDirectory, isExecutable));
+
+        /// <summary>
+        /// <see cref="RunReferences"/> unless <c>mibc.references.state</c> says the application, every reference and the
+        /// hint files are unchanged since the last run: then that run's line is replayed with "(up to date)".
+        /// </summary>
+        public static MibcState RunReferencesIncremental(string appAssemblyName, IReadOnlyList<string> references, string hintDirectory, string? appAssemblyPath) =>
+            Incremental(hintDirectory, MibcState.ReferencesFileName, MibcState.StampForReferences(appAssemblyName, appAssemblyPath, references, hintDirectory),
+                () => RunReferences(appAssemblyName, references, hintDirectory, appAssemblyPath));
+
+        private static MibcState Incremental(string hintDirectory, string stateFile, string stamp, Func<MibcOutcome> run)
         {
-            string stamp = MibcState.StampFor(assemblyPath, hintDirectory, isExecutable);
-            var previous = MibcState.TryRead(hintDirectory);
+            var previous = MibcState.TryRead(hintDirectory, stateFile);
             if (previous != null && previous.IsCurrent(stamp))
             {
                 return previous with { Summary = previous.Summary + " (up to date)" };
             }
 
-            var outcome = Run(assemblyPath, hintDirectory, isExecutable);
+            var outcome = run();
             var state = new MibcState(stamp, outcome.MibcPath, outcome.Summary, outcome.Mismatch);
-            AtomicFile.WriteIfChanged(Path.Combine(hintDirectory, MibcState.FileName), state.ToBytes());
+            AtomicFile.WriteIfChanged(Path.Combine(hintDirectory, stateFile), state.ToBytes());
             return state;
         }
 
@@ -263,10 +273,12 @@ namespace Pgo.Build.Mibc
                 programFiles.Insert(0, appAssemblyPath);
             }
 
-            // Built when the first recorded generic method is matched: every instantiation the program's assemblies make.
+            // Built when the first recorded generic method is matched: the instantiations made by the assemblies the
+            // application reaches through its references (ILC compiles no others), or by all when it is not known.
             using var program = new ProgramMetadata(opened, programFiles);
             GenericInstantiations? instantiations = null;
-            GenericInstantiations Instantiations() => instantiations ??= GenericInstantiations.Collect(program, program.Names);
+            GenericInstantiations Instantiations() => instantiations ??= GenericInstantiations.Collect(program,
+                appAssemblyPath == null ? program.Names : program.ReferenceClosure(new[] { Path.GetFileNameWithoutExtension(appAssemblyPath) }));
             try
             {
                 var groups = new List<(AssemblySymbols, IReadOnlyList<MatchedMethod>)>();

@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using Microsoft.Build.Framework;
+using Pgo.Build.IO;
 using Pgo.Build.Mibc;
 
 namespace Pgo.Build.Tasks
@@ -9,7 +10,7 @@ namespace Pgo.Build.Tasks
     /// <summary>
     /// NativeAOT publish, before ILC's response file is written: the runtime PGO data of the other assemblies ILC
     /// compiles (<c>@(IlcReference)</c>: the framework of its runtime pack, project and package references) as one
-    /// more .mibc. Thin wrapper over <see cref="MibcStage.RunReferences"/>.
+    /// more .mibc. Thin wrapper over <see cref="MibcStage.RunReferencesIncremental"/> (unchanged inputs replay the last run).
     /// </summary>
     public sealed class WritePgoWholeProgramMibc : Microsoft.Build.Utilities.Task
     {
@@ -34,7 +35,7 @@ namespace Pgo.Build.Tasks
         {
             try
             {
-                var outcome = MibcStage.RunReferences(AssemblyName, References.Select(r => r.GetMetadata("FullPath")), Path.GetFullPath(HintDirectory),
+                var outcome = MibcStage.RunReferencesIncremental(AssemblyName, References.Select(r => r.GetMetadata("FullPath")).ToList(), Path.GetFullPath(HintDirectory),
                     Assembly.Length == 0 ? null : Path.GetFullPath(Assembly));
                 MibcFile = outcome.MibcPath ?? "";
                 Log.LogMessage(MessageImportance.High, outcome.Summary);
@@ -42,6 +43,7 @@ namespace Pgo.Build.Tasks
             catch (Exception e) when (TaskLog.IsConsumerProblem(e))
             {
                 MibcStage.DeleteStale(Path.GetFullPath(HintDirectory), null, AssemblyName + ".references");
+                AtomicFile.TryDelete(Path.Combine(Path.GetFullPath(HintDirectory), MibcState.ReferencesFileName));
                 TaskLog.ConsumerSkipped(Log, "whole-program .mibc", null, e, "ILC compiles the referenced assemblies without static PGO data.");
             }
 

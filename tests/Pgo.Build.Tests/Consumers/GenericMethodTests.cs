@@ -204,6 +204,29 @@ namespace Pgo.Build.Tests.Consumers
             }, resize, outcome.Summary);
         }
 
+        /// <summary>The whole-program stage replays an unchanged run (no assembly opened) and runs again when an input changes.</summary>
+        [TestMethod]
+        public void Whole_program_stage_replays_an_unchanged_run()
+        {
+            var r = Recording();
+            using var dir = new TempDir();
+            string hints = WriteHints(r.ProfilePath, dir);
+            var framework = Directory.GetFiles(RuntimeDirectory, "*.dll").OrderBy(f => f, StringComparer.Ordinal).ToList();
+
+            var first = MibcStage.RunReferencesIncremental("GenericTarget", framework, hints, r.Assembly);
+            var replay = MibcStage.RunReferencesIncremental("GenericTarget", framework, hints, r.Assembly);
+
+            Assert.IsNotNull(first.MibcPath, first.Summary);
+            Assert.IsFalse(first.Summary.EndsWith("(up to date)", StringComparison.Ordinal), first.Summary);
+            Assert.AreEqual(first.Summary + " (up to date)", replay.Summary);
+            Assert.AreEqual(first.MibcPath, replay.MibcPath);
+            Assert.IsTrue(File.Exists(Path.Combine(hints, MibcState.ReferencesFileName)));
+
+            // One reference fewer is another program: the stage runs again.
+            var fewer = MibcStage.RunReferencesIncremental("GenericTarget", framework.Where(f => !f.EndsWith("System.Linq.dll", StringComparison.Ordinal)).ToList(), hints, r.Assembly);
+            Assert.IsFalse(fewer.Summary.EndsWith("(up to date)", StringComparison.Ordinal), fewer.Summary);
+        }
+
         /// <summary>The method hash the recording holds for the instantiation of <paramref name="method"/> over <paramref name="argument"/>.</summary>
         private static long RecordedHashOf(string hints, string method, string argument, string assemblyPath)
         {

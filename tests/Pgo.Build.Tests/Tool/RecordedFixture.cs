@@ -16,8 +16,17 @@ namespace Pgo.Build.Tests.Tool
     {
         private static readonly ConcurrentDictionary<string, Lazy<Recording>> Recordings = new ConcurrentDictionary<string, Lazy<Recording>>(StringComparer.Ordinal);
 
+        /// <summary>One recording at a time: two at once on a small machine would shift where each one's samples land.</summary>
+        private static readonly object RecordingLock = new object();
+
         public static Recording Get(string fixture = "RecordTarget") =>
-            Recordings.GetOrAdd(fixture, name => new Lazy<Recording>(() => Create(name))).Value;
+            Recordings.GetOrAdd(fixture, name => new Lazy<Recording>(() =>
+            {
+                lock (RecordingLock)
+                {
+                    return Create(name);
+                }
+            })).Value;
 
         public static void Cleanup()
         {
