@@ -280,7 +280,7 @@ namespace Pgo.Build.Metadata
             {
                 var definition = reader.GetTypeDefinition(handle);
                 var declaring = definition.GetDeclaringType();
-                bool isValueType = rawTypeKind == 0 ? IsValueTypeDefinition(reader, handle) : rawTypeKind == (byte)SignatureTypeKind.ValueType;
+                bool isValueType = rawTypeKind == 0 ? MetadataNames.IsValueType(reader, handle) : rawTypeKind == (byte)SignatureTypeKind.ValueType;
                 return TypeModel.Named(Name, reader.GetString(definition.Namespace), reader.GetString(definition.Name),
                     declaring.IsNil ? null : GetTypeFromDefinition(reader, declaring, 0), isValueType);
             }
@@ -291,7 +291,7 @@ namespace Pgo.Build.Metadata
                 bool isValueType = rawTypeKind == (byte)SignatureTypeKind.ValueType;
                 if (rawTypeKind == 0 && ResolveType(handle) is var (owner, definition))
                 {
-                    isValueType = IsValueTypeDefinition(owner.Reader, definition);
+                    isValueType = MetadataNames.IsValueType(owner.Reader, definition);
                 }
 
                 string ns = reader.GetString(reference.Namespace), name = reader.GetString(reference.Name);
@@ -350,24 +350,6 @@ namespace Pgo.Build.Metadata
                 }
 
                 return reference;
-            }
-
-            private static bool IsValueTypeDefinition(MetadataReader reader, TypeDefinitionHandle handle)
-            {
-                var baseType = reader.GetTypeDefinition(handle).BaseType;
-                if (baseType.IsNil)
-                {
-                    return false; // interfaces, System.Object
-                }
-
-                string name = baseType.Kind switch
-                {
-                    HandleKind.TypeReference => MetadataNames.TypeFullName(reader, (TypeReferenceHandle)baseType),
-                    HandleKind.TypeDefinition => MetadataNames.TypeFullName(reader, (TypeDefinitionHandle)baseType),
-                    _ => "",
-                };
-                string self = MetadataNames.TypeFullName(reader, handle);
-                return (name == "System.ValueType" && self != "System.Enum") || name == "System.Enum";
             }
 
             private void EnsureTypes()

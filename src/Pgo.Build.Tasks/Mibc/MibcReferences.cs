@@ -244,7 +244,7 @@ namespace Pgo.Build.Mibc
             }
 
             blob.WriteByte(0x15); // GENERICINST
-            blob.WriteByte(IsValueType(reader, definition) ? (byte)0x11 : (byte)0x12);
+            blob.WriteByte(MetadataNames.IsValueType(reader, definition) ? (byte)0x11 : (byte)0x12);
             blob.WriteCompressedInteger(CodedIndex.TypeDefOrRefOrSpec(TypeOf(reader, assemblyName, definition)));
             blob.WriteCompressedInteger(arguments.Count);
             foreach (var argument in arguments)
@@ -275,7 +275,7 @@ namespace Pgo.Build.Mibc
             }
 
             var (name, inner) = RuntimeTypeName.SplitInstantiation(argument);
-            if (!typesByName.TryGetValue(name, out var definition) || !IsValueType(reader, definition))
+            if (!typesByName.TryGetValue(name, out var definition) || !MetadataNames.IsValueType(reader, definition))
             {
                 return false; // shared code has only value types and __Canon as arguments; anything else is not ours to guess
             }
@@ -293,24 +293,6 @@ namespace Pgo.Build.Mibc
             }
 
             return WriteGenericInstance(blob, reader, assemblyName, definition, inner, typesByName);
-        }
-
-        private static bool IsValueType(MetadataReader reader, TypeDefinitionHandle definition)
-        {
-            var baseType = reader.GetTypeDefinition(definition).BaseType;
-            string name = baseType.Kind switch
-            {
-                HandleKind.TypeReference => TypeReferenceName(reader, (TypeReferenceHandle)baseType),
-                HandleKind.TypeDefinition => reader.GetString(reader.GetTypeDefinition((TypeDefinitionHandle)baseType).Namespace) + "." + reader.GetString(reader.GetTypeDefinition((TypeDefinitionHandle)baseType).Name),
-                _ => "",
-            };
-            return name == "System.ValueType" || name == "System.Enum";
-        }
-
-        private static string TypeReferenceName(MetadataReader reader, TypeReferenceHandle handle)
-        {
-            var reference = reader.GetTypeReference(handle);
-            return reader.GetString(reference.Namespace) + "." + reader.GetString(reference.Name);
         }
 
         private static readonly Dictionary<string, byte> Primitives = new Dictionary<string, byte>(StringComparer.Ordinal)

@@ -5,7 +5,6 @@ using System.Linq;
 using System.Reflection.Metadata;
 using System.Reflection.Metadata.Ecma335;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
-using Pgo.Build.Engine;
 using Pgo.Build.Hints;
 using Pgo.Build.Matching;
 using Pgo.Build.Metadata;
@@ -265,11 +264,6 @@ namespace Pgo.Build.Tests.Consumers
             }
         }
 
-        private static string WriteHints(string profile, TempDir dir)
-        {
-            string output = dir.Combine("pgo");
-            PgoEngine.Run(new PgoRequest(profile, output, dir.Combine("cache")), new RecordingLog());
-            return output;
-        }
+        private static string WriteHints(string profile, TempDir dir) => MibcStageTests.WriteHints(profile, dir);
     }
 }

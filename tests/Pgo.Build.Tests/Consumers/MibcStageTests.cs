@@ -438,7 +438,7 @@ namespace Pgo.Build.Tests.Consumers
         }
 
         /// <summary>The hint stage's files for <paramref name="profile"/>, as a build writes them.</summary>
-        private static string WriteHints(string profile, TempDir dir)
+        internal static string WriteHints(string profile, TempDir dir)
         {
             string output = dir.Combine("pgo");
             PgoEngine.Run(new PgoRequest(profile, output, dir.Combine("cache")), new RecordingLog());

@@ -19,10 +19,7 @@ namespace Pgo.Build.Tests.EndToEnd
         public void NativeAot_and_ReadyToRun_use_the_mibc_new_profile_recompiles_off_removes_it()
         {
             var r = RecordedFixture.Get();
-            var s = Scenario.Create("publish");
-            // ILC and the runtime packs come from nuget.org (through the machine's registry), beside the local feed.
-            s.Write("nuget.config", File.ReadAllText(s.Path_("nuget.config")).Replace("</packageSources>",
-                "  <add key=\"nuget.org\" value=\"https://api.nuget.org/v3/index.json\" />\n  </packageSources>"));
+            var s = WithNuGetOrg(Scenario.Create("publish"));
             string disasm = s.Path_("jit-disasm.txt");
             var project = s.AddProject("RecordTarget", extra: $@"
   <ItemGroup>
@@ -107,9 +104,7 @@ namespace Pgo.Build.Tests.EndToEnd
         public void NativeAot_uses_the_data_of_each_generic_method_instantiation()
         {
             var r = RecordedFixture.Get("GenericTarget");
-            var s = Scenario.Create("publish-generic");
-            s.Write("nuget.config", File.ReadAllText(s.Path_("nuget.config")).Replace("</packageSources>",
-                "  <add key=\"nuget.org\" value=\"https://api.nuget.org/v3/index.json\" />\n  </packageSources>"));
+            var s = WithNuGetOrg(Scenario.Create("publish-generic"));
             string disasm = s.Path_("jit-disasm.txt");
             var project = s.AddProject("GenericTarget", extra: $@"
   <ItemGroup>
@@ -137,6 +132,14 @@ namespace Pgo.Build.Tests.EndToEnd
             var run = DotNetCli.RunProgram(s.Root, s.Path_("aot/GenericTarget"), "50");
             Assert.AreEqual(0, run.ExitCode, run.ToString());
             StringAssert.Contains(run.Output, "ok");
+        }
+
+        /// <summary>ILC and the runtime packs come from nuget.org (through the machine's registry), beside the local feed.</summary>
+        private static Scenario WithNuGetOrg(Scenario s)
+        {
+            s.Write("nuget.config", File.ReadAllText(s.Path_("nuget.config")).Replace("</packageSources>",
+                "  <add key=\"nuget.org\" value=\"https://api.nuget.org/v3/index.json\" />\n  </packageSources>"));
+            return s;
         }
 
         /// <summary>The header lines (up to the first code label) of a method's listing in ILC's JIT output.</summary>
