@@ -252,27 +252,7 @@ namespace Pgo.Build.Metadata
 
             public TypeModel GetPrimitiveType(PrimitiveTypeCode typeCode)
             {
-                string name = typeCode switch
-                {
-                    PrimitiveTypeCode.Boolean => "Boolean",
-                    PrimitiveTypeCode.Char => "Char",
-                    PrimitiveTypeCode.SByte => "SByte",
-                    PrimitiveTypeCode.Byte => "Byte",
-                    PrimitiveTypeCode.Int16 => "Int16",
-                    PrimitiveTypeCode.UInt16 => "UInt16",
-                    PrimitiveTypeCode.Int32 => "Int32",
-                    PrimitiveTypeCode.UInt32 => "UInt32",
-                    PrimitiveTypeCode.Int64 => "Int64",
-                    PrimitiveTypeCode.UInt64 => "UInt64",
-                    PrimitiveTypeCode.Single => "Single",
-                    PrimitiveTypeCode.Double => "Double",
-                    PrimitiveTypeCode.IntPtr => "IntPtr",
-                    PrimitiveTypeCode.UIntPtr => "UIntPtr",
-                    PrimitiveTypeCode.String => "String",
-                    PrimitiveTypeCode.Object => "Object",
-                    PrimitiveTypeCode.TypedReference => "TypedReference",
-                    _ => "Void",
-                };
+                string name = Primitives.FirstOrDefault(kv => kv.Value == typeCode).Key ?? "Void";
                 return TypeModel.Named(CoreLibrary, "System", name, null, typeCode != PrimitiveTypeCode.String && typeCode != PrimitiveTypeCode.Object);
             }
 
@@ -301,8 +281,23 @@ namespace Pgo.Build.Metadata
                     return TypeModel.Named(enclosing.AssemblyName ?? Name, ns, name, enclosing, isValueType);
                 }
 
-                return TypeModel.Named(DefiningAssembly(handle), ns, name, null, isValueType);
+                string assembly = DefiningAssembly(handle);
+                if (ns == "System" && Primitives.TryGetValue(name, out var primitive) && (assembly == CoreLibrary || _program.Get(assembly) == null))
+                {
+                    return GetPrimitiveType(primitive); // the same type as the element-type spelling, however referenced
+                }
+
+                return TypeModel.Named(assembly, ns, name, null, isValueType);
             }
+
+            private static readonly Dictionary<string, PrimitiveTypeCode> Primitives = new Dictionary<string, PrimitiveTypeCode>(StringComparer.Ordinal)
+            {
+                ["Boolean"] = PrimitiveTypeCode.Boolean, ["Char"] = PrimitiveTypeCode.Char, ["SByte"] = PrimitiveTypeCode.SByte, ["Byte"] = PrimitiveTypeCode.Byte,
+                ["Int16"] = PrimitiveTypeCode.Int16, ["UInt16"] = PrimitiveTypeCode.UInt16, ["Int32"] = PrimitiveTypeCode.Int32, ["UInt32"] = PrimitiveTypeCode.UInt32,
+                ["Int64"] = PrimitiveTypeCode.Int64, ["UInt64"] = PrimitiveTypeCode.UInt64, ["Single"] = PrimitiveTypeCode.Single, ["Double"] = PrimitiveTypeCode.Double,
+                ["IntPtr"] = PrimitiveTypeCode.IntPtr, ["UIntPtr"] = PrimitiveTypeCode.UIntPtr, ["String"] = PrimitiveTypeCode.String, ["Object"] = PrimitiveTypeCode.Object,
+                ["TypedReference"] = PrimitiveTypeCode.TypedReference,
+            };
 
             public TypeModel GetTypeFromSpecification(MetadataReader reader, object? genericContext, TypeSpecificationHandle handle, byte rawTypeKind) =>
                 reader.GetTypeSpecification(handle).DecodeSignature(this, genericContext);
