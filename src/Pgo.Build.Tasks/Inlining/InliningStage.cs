@@ -20,7 +20,7 @@ namespace Pgo.Build.Inlining
 
     /// <summary>
     /// Go's hot-callsite inlining for the JIT: the callees of the hot call sites in <c>inline-hints.txt</c> that are
-    /// defined in the compiled assembly, small enough and free of loops get <c>MethodImplOptions.AggressiveInlining</c>,
+    /// defined in the compiled assembly and small enough get <c>MethodImplOptions.AggressiveInlining</c>,
     /// by patching their MethodDef ImplFlags. Nothing else in the file changes (IL, tokens, MVID, debug directory), so
     /// the PDB still matches and the output is deterministic. It always starts from the compiler's bytes
     /// (Rewriting.RewriteStage keeps them), so a method that is no longer hot loses the flag.
@@ -41,7 +41,7 @@ namespace Pgo.Build.Inlining
         /// MethodDef rows; nothing else changes, so a PDB that matched still matches). The caller keeps the compiler's
         /// bytes to start from next time (Rewriting.RewriteStage).
         /// </summary>
-        public static (byte[] Image, InliningOutcome Outcome) Apply(byte[] original, string assemblyName, IReadOnlyList<CallGraph.CallEdge> hot, int ilBudget)
+        public static (byte[] Image, InliningOutcome Outcome) Apply(byte[] original, string assemblyName, IReadOnlyList<CallGraph.CallEdge> hot, int ilBudget, bool ignoreStrongName = false)
         {
             byte[] image = (byte[])original.Clone();
             var skipped = new SortedDictionary<string, int>(StringComparer.Ordinal);
@@ -51,7 +51,7 @@ namespace Pgo.Build.Inlining
             using (var pe = new PEReader(new MemoryStream(original, writable: false)))
             {
                 var reader = pe.GetMetadataReader();
-                if ((pe.PEHeaders.CorHeader!.Flags & CorFlags.StrongNameSigned) != 0)
+                if (!ignoreStrongName && (pe.PEHeaders.CorHeader!.Flags & CorFlags.StrongNameSigned) != 0)
                 {
                     return (image, new InliningOutcome(marked, 0, skipped, false, $"PGO: {assemblyName}: strong-name signed, not rewritten (AggressiveInlining hints skipped)."));
                 }
@@ -152,38 +152,7 @@ namespace Pgo.Build.Inlining
                 return "over the IL budget";
             }
 
-            if (HasLoop(il))
-            {
-                return "with loops";
-            }
-
             return null;
-        }
-
-        /// <summary>
-        /// A backward branch: the callee loops. Forcing such a method into its caller leaves a loop in a bigger body
-        /// (more live values, spills in the hot loop) while saving one call per loop, not per iteration; measured on
-        /// samples/ConsoleApp's generic helpers (docs/consumers.md), so they are left to the JIT's own judgement.
-        /// </summary>
-        private static bool HasLoop(byte[] il)
-        {
-            try
-            {
-                foreach (var ins in IlReader.Read(il))
-                {
-                    var type = ins.OpCode.OperandType;
-                    if ((type == System.Reflection.Emit.OperandType.ShortInlineBrTarget || type == System.Reflection.Emit.OperandType.InlineBrTarget) && ins.Operand < 0)
-                    {
-                        return true;
-                    }
-                }
-            }
-            catch (BadImageFormatException)
-            {
-                return true; // unreadable IL is not worth forcing anywhere
-            }
-
-            return false;
         }
 
         private static ushort ReadUInt16(byte[] image, int offset) => (ushort)(image[offset] | (image[offset + 1] << 8));

@@ -38,7 +38,7 @@ namespace Pgo.Build.Rewriting
         /// <summary>The guarded copy of the compiler's output and its PDB (null when nothing is guarded), and the build line.</summary>
         /// <param name="assemblyPath">The compiler's output (its PDB, if any, beside it with the same name).</param>
         public static (byte[]? Assembly, byte[]? Pdb, DelegateOutcome Outcome) Rewrite(string assemblyPath, byte[] image,
-            IReadOnlyList<RuntimeRecord> records, IReadOnlyList<CallEdge> edges)
+            IReadOnlyList<RuntimeRecord> records, IReadOnlyList<CallEdge> edges, bool ignoreStrongName = false)
         {
             string name = Path.GetFileName(assemblyPath);
             string pdbPath = Path.ChangeExtension(assemblyPath, ".pdb");
@@ -50,7 +50,7 @@ namespace Pgo.Build.Rewriting
             }
 
             using var peImage = new PEReader(new MemoryStream(image, writable: false));
-            if ((peImage.PEHeaders.CorHeader!.Flags & CorFlags.StrongNameSigned) != 0)
+            if (!ignoreStrongName && (peImage.PEHeaders.CorHeader!.Flags & CorFlags.StrongNameSigned) != 0)
             {
                 return (null, null, new DelegateOutcome(0, 0, false, $"PGO: {name}: strong-name signed, delegate calls not rewritten."));
             }

@@ -26,6 +26,9 @@ namespace Pgo.Build.Rewriting
     {
         /// <summary><c>Type.Method IL_xxxx: target (source), ...</c> per guarded delegate call.</summary>
         public IReadOnlyList<string> Guarded { get; init; } = Array.Empty<string>();
+
+        /// <summary>Hot callees marked AggressiveInlining.</summary>
+        public int Inlined { get; init; }
     }
 
     /// <summary>
@@ -89,8 +92,7 @@ namespace Pgo.Build.Rewriting
             var result = Rewrite(ours ? savedDll : assemblyPath, original, records, edges, options);
             bool rewritten = result.Assembly != null;
             byte[] output = result.Assembly ?? original;
-            string outputSha = rewritten ? Sha256Hex.Of(output) : Sha256Hex.Of(original);
-            var next = new State(stamp, outputSha, rewritten, result.Outcome.Lines, result.Outcome.Guarded);
+            string outputSha = Sha256Hex.Of(output);
             if (!rewritten)
             {
                 if (ours)
@@ -98,8 +100,10 @@ namespace Pgo.Build.Rewriting
                     Restore(savedDll, savedPdb, assemblyPath, pdbPath);
                 }
 
+                // Nothing to remember: the compiler's output is what it is (the next build plans again, and a failed
+                // build leaves no state of this stage behind).
                 DeleteSaved(savedDll, savedPdb);
-                AtomicFile.WriteIfChanged(statePath, next.ToBytes());
+                AtomicFile.TryDelete(statePath);
                 return result.Outcome with { Changed = ours };
             }
 
@@ -117,7 +121,7 @@ namespace Pgo.Build.Rewriting
                 }
             }
 
-            AtomicFile.Write(statePath, next.ToBytes());
+            AtomicFile.Write(statePath, new State(stamp, outputSha, true, result.Outcome.Lines, result.Outcome.Guarded).ToBytes());
             if (result.Pdb != null)
             {
                 AtomicFile.Write(pdbPath, result.Pdb);
@@ -139,7 +143,7 @@ namespace Pgo.Build.Rewriting
         public static RewriteOutcome? RewriteCopy(string sourcePath, string outputPath, IReadOnlyList<RuntimeRecord> records, IReadOnlyList<CallEdge> edges, RewriteOptions options)
         {
             byte[] original = File.ReadAllBytes(sourcePath);
-            var result = Rewrite(sourcePath, original, records, edges, options);
+            var result = Rewrite(sourcePath, original, records, edges, options, forCompilerOnly: true);
             if (result.Assembly == null)
             {
                 return null;
@@ -155,17 +159,22 @@ namespace Pgo.Build.Rewriting
         }
 
         /// <summary>Both consumers over the compiler's bytes: the new image (null when unchanged), its PDB when the metadata was rebuilt.</summary>
+        /// <param name="forCompilerOnly">
+        /// The result is only ever compiled by ILC (a private copy of a reference): strong-name signatures, which no
+        /// rewrite can keep and ILC does not check, do not stop it.
+        /// </param>
         internal static (byte[]? Assembly, byte[]? Pdb, RewriteOutcome Outcome) Rewrite(string assemblyPath, byte[] original,
-            IReadOnlyList<RuntimeRecord> records, IReadOnlyList<CallEdge> edges, RewriteOptions options)
+            IReadOnlyList<RuntimeRecord> records, IReadOnlyList<CallEdge> edges, RewriteOptions options, bool forCompilerOnly = false)
         {
             string name = Path.GetFileName(assemblyPath);
             var lines = new List<string>();
             IReadOnlyList<string> guarded = Array.Empty<string>();
+            int inlined = 0;
             byte[]? image = null;
             byte[]? pdb = null;
             if (options.Delegates)
             {
-                var delegates = DelegateRewriter.Rewrite(assemblyPath, original, records, edges);
+                var delegates = DelegateRewriter.Rewrite(assemblyPath, original, records, edges, forCompilerOnly);
                 lines.Add(delegates.Outcome.Summary);
                 guarded = delegates.Outcome.Guarded;
                 image = delegates.Assembly;
@@ -174,15 +183,16 @@ namespace Pgo.Build.Rewriting
 
             if (options.Inlining)
             {
-                var (patched, inlining) = InliningStage.Apply(image ?? original, name, edges, options.InlineBudget);
+                var (patched, inlining) = InliningStage.Apply(image ?? original, name, edges, options.InlineBudget, forCompilerOnly);
                 lines.Add(inlining.Summary);
+                inlined = inlining.Marked.Count;
                 if (inlining.Changed)
                 {
                     image = patched;
                 }
             }
 
-            return (image, pdb, new RewriteOutcome(lines, image != null) { Guarded = guarded });
+            return (image, pdb, new RewriteOutcome(lines, image != null) { Guarded = guarded, Inlined = inlined });
         }
 
         public static (IReadOnlyList<RuntimeRecord> Records, IReadOnlyList<CallEdge> Edges) ReadHints(string hintDirectory)
