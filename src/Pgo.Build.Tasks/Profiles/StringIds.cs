@@ -11,7 +11,7 @@ namespace Pgo.Build.Profiles
     /// </summary>
     public sealed class StringIds
     {
-        private readonly Dictionary<string, int> _byReference = new Dictionary<string, int>(ReferenceComparer.Instance);
+        private readonly Dictionary<string, int> _byReference = new Dictionary<string, int>(ByReference<string>.Instance);
         private readonly Dictionary<string, int> _byContent = new Dictionary<string, int>(StringComparer.Ordinal);
         private readonly List<string> _strings = new List<string>();
 
@@ -37,14 +37,17 @@ namespace Pgo.Build.Profiles
             return id;
         }
 
-        private sealed class ReferenceComparer : IEqualityComparer<string>
-        {
-            public static readonly ReferenceComparer Instance = new ReferenceComparer();
+    }
 
-            public bool Equals(string? x, string? y) => ReferenceEquals(x, y);
+    /// <summary>Object identity as equality (records and strings otherwise compare by value, in time that grows with them).</summary>
+    public sealed class ByReference<T> : IEqualityComparer<T>
+        where T : class
+    {
+        public static readonly ByReference<T> Instance = new ByReference<T>();
 
-            public int GetHashCode(string obj) => RuntimeHelpers.GetHashCode(obj);
-        }
+        public bool Equals(T? x, T? y) => ReferenceEquals(x, y);
+
+        public int GetHashCode(T obj) => RuntimeHelpers.GetHashCode(obj);
     }
 
     /// <summary>
