@@ -31,7 +31,7 @@ namespace Pgo.Build.CallGraph
         /// Not Go's rule: edges between every caller and callee along the whole stack, each pair once per sample
         /// (<c>PgoEdgeFrames=all</c>), so deep call trees show their inner call sites too.
         /// </param>
-        /// <param name="limits">Bounds the names the edges spell out (<see cref="ProfileLimits.MaxSpelledNameChars"/>).</param>
+        /// <param name="limits">Bounds the names the edges spell out (<see cref="ProfileLimits.SpelledNameLimit"/>).</param>
         public static WeightedCallGraph Build(ProfileData profile, int sampleIndex, CancellationToken cancellation = default, bool allFrames = false, ProfileLimits? limits = null)
         {
             if (profile.Samples.Count == 0)
@@ -65,7 +65,7 @@ namespace Pgo.Build.CallGraph
             }
 
             cancellation.ThrowIfCancellationRequested();
-            return b.Finish(limits.MaxSpelledNameChars, cancellation);
+            return b.Finish(limits.SpelledNameLimit(profile.DecodedBytes), cancellation);
         }
 
         private sealed class Builder
@@ -77,8 +77,10 @@ namespace Pgo.Build.CallGraph
             private readonly List<NodeKey> _nodes = new List<NodeKey>();
             private readonly List<bool> _used = new List<bool>();
             private readonly List<int> _nodeStamp = new List<int>();
-            private readonly Dictionary<ulong, long> _edgeWeights = new Dictionary<ulong, long>(KeyedUInt64Comparer.Instance);
-            private readonly HashSet<ulong> _seenEdges = new HashSet<ulong>(KeyedUInt64Comparer.Instance);
+            private readonly Dictionary<ulong, int> _edgeIds = new Dictionary<ulong, int>(KeyedUInt64Comparer.Instance);
+            private readonly List<ulong> _edgePairs = new List<ulong>();
+            private readonly List<long> _edgeWeights = new List<long>();
+            private readonly List<int> _edgeStamp = new List<int>();
             private readonly List<long> _flat = new List<long>();
             private readonly List<long> _cum = new List<long>();
             private readonly List<bool> _hasCum = new List<bool>();
@@ -97,7 +99,6 @@ namespace Pgo.Build.CallGraph
                 _sampleCount++;
                 _sampleValue = Add(_sampleValue, w);
                 _stamp++;
-                _seenEdges.Clear();
                 long work = 0;
                 int parent = -1;
                 var stack = sample.Stack;
@@ -117,11 +118,21 @@ namespace Pgo.Build.CallGraph
                         // Go: (!sawNode || !seenEdge[pair]) && ...; an unseen node cannot be in a seen pair.
                         if (parent >= 0 && n != parent)
                         {
+                            // Once per sample and pair: the pair's stamp says whether this sample has added to it.
                             ulong pair = ((ulong)(uint)parent << 32) | (uint)n;
-                            if (_seenEdges.Add(pair))
+                            if (!_edgeIds.TryGetValue(pair, out int edge))
                             {
-                                _edgeWeights.TryGetValue(pair, out long old);
-                                _edgeWeights[pair] = Add(old, w);
+                                edge = _edgePairs.Count;
+                                _edgeIds.Add(pair, edge);
+                                _edgePairs.Add(pair);
+                                _edgeWeights.Add(0);
+                                _edgeStamp.Add(0);
+                            }
+
+                            if (_edgeStamp[edge] != _stamp)
+                            {
+                                _edgeStamp[edge] = _stamp;
+                                _edgeWeights[edge] = Add(_edgeWeights[edge], w);
                             }
                         }
 
@@ -165,22 +176,25 @@ namespace Pgo.Build.CallGraph
                 }
 
                 // Named edges: (caller name, callee name, offset), by number.
-                var named = new Dictionary<EdgeKey, long>(EdgeKey.Comparer.Instance);
-                var order = new List<EdgeKey>();
+                var named = new Dictionary<EdgeKey, int>(EdgeKey.Comparer.Instance);
+                var keys = new List<EdgeKey>();
+                var weights = new List<long>();
                 long spelled = 0;
-                foreach (var kv in _edgeWeights)
+                for (int e = 0; e < _edgePairs.Count; e++)
                 {
-                    var caller = _nodes[(int)(kv.Key >> 32)];
-                    var callee = _nodes[(int)(uint)kv.Key];
+                    ulong pair = _edgePairs[e];
+                    var caller = _nodes[(int)(pair >> 32)];
+                    var callee = _nodes[(int)(uint)pair];
                     var key = new EdgeKey(caller.Name, callee.Name, hasStartLines, hasStartLines ? caller.Line - caller.StartLine : 0);
-                    if (named.TryGetValue(key, out long old))
+                    if (named.TryGetValue(key, out int at))
                     {
-                        named[key] = Add(old, kv.Value);
+                        weights[at] = Add(weights[at], _edgeWeights[e]);
                     }
                     else
                     {
-                        named.Add(key, kv.Value);
-                        order.Add(key);
+                        named.Add(key, keys.Count);
+                        keys.Add(key);
+                        weights.Add(_edgeWeights[e]);
                         spelled += _names[key.Caller].Length + _names[key.Callee].Length;
                         if (spelled > maxSpelledChars)
                         {
@@ -191,14 +205,21 @@ namespace Pgo.Build.CallGraph
 
                 cancellation.ThrowIfCancellationRequested();
                 var rank = Ranks(cancellation);
-                order.Sort((a, b) =>
+                var order = new int[keys.Count];
+                for (int i = 0; i < order.Length; i++)
                 {
-                    long wa = named[a], wb = named[b];
+                    order[i] = i;
+                }
+
+                Array.Sort(order, (x, y) =>
+                {
+                    long wa = weights[x], wb = weights[y];
                     if (wa != wb)
                     {
                         return wa > wb ? -1 : 1;
                     }
 
+                    EdgeKey a = keys[x], b = keys[y];
                     int c = rank[a.Caller].CompareTo(rank[b.Caller]);
                     if (c == 0)
                     {
@@ -213,10 +234,11 @@ namespace Pgo.Build.CallGraph
                     return c;
                 });
 
-                var edges = new List<CallEdge>(order.Count);
-                foreach (var key in order)
+                var edges = new List<CallEdge>(order.Length);
+                foreach (int i in order)
                 {
-                    edges.Add(new CallEdge(_names[key.Caller], _names[key.Callee], key.HasOffset ? key.Offset : (long?)null, named[key]));
+                    var key = keys[i];
+                    edges.Add(new CallEdge(_names[key.Caller], _names[key.Callee], key.HasOffset ? key.Offset : (long?)null, weights[i]));
                 }
 
                 var functionIds = new List<int>();

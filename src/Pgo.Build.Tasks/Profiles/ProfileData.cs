@@ -80,8 +80,10 @@ namespace Pgo.Build.Profiles
             SampleType? periodType = null,
             long timeNanos = 0,
             IReadOnlyList<string>? comments = null,
-            string? defaultSampleType = null)
+            string? defaultSampleType = null,
+            long decodedBytes = 0)
         {
+            DecodedBytes = decodedBytes;
             SampleTypes = sampleTypes;
             Samples = samples;
             DurationNanos = durationNanos;
@@ -107,6 +109,9 @@ namespace Pgo.Build.Profiles
 
         /// <summary>Free-form comments (pprof's <c>comment</c> field).</summary>
         public IReadOnlyList<string> Comments { get; }
+
+        /// <summary>Size of the protobuf message this profile was decoded from (0 when built another way): what limits scale with.</summary>
+        public long DecodedBytes { get; }
 
         /// <summary>The sample type (its <see cref="SampleType.Type"/>) a viewer shows by default; "" when unset.</summary>
         public string DefaultSampleType { get; }

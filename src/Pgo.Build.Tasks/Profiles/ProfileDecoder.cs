@@ -57,7 +57,7 @@ namespace Pgo.Build.Profiles
                 return ProfileData.Empty;
             }
 
-            return parser.Build();
+            return parser.Build(decoded);
         }
 
         /// <summary>The compression a profile's first bytes announce.</summary>

@@ -1,3 +1,5 @@
+using System;
+
 namespace Pgo.Build.Profiles
 {
     /// <summary>
@@ -41,9 +43,21 @@ namespace Pgo.Build.Profiles
         public long MaxMemoryBytes { get; set; } = 1L << 30;
 
         /// <summary>
-        /// Most characters of names the results spell out: each call edge and runtime record repeats its function
-        /// names in the hint files and the cache entry, so long names shared by many edges multiply (default 256 million).
+        /// Most characters of names the results may spell out per decoded byte of the profile (default 16; real
+        /// profiles spell out under 2): each call edge and runtime record repeats its function names in the hint files
+        /// and the cache entry, so long names shared by many edges would multiply. At least
+        /// <see cref="MinSpelledNameChars"/>, at most <see cref="MaxSpelledNameChars"/>.
         /// </summary>
-        public long MaxSpelledNameChars { get; set; } = 256_000_000;
+        public int SpelledNameCharsPerByte { get; set; } = 16;
+
+        /// <summary>Names any profile may spell out, however small (default 1 million characters).</summary>
+        public long MinSpelledNameChars { get; set; } = 1_000_000;
+
+        /// <summary>Names no profile may spell out beyond, however large (default 64 million characters).</summary>
+        public long MaxSpelledNameChars { get; set; } = 64_000_000;
+
+        /// <summary>The characters of names a profile of <paramref name="decodedBytes"/> bytes (0: unknown) may spell out.</summary>
+        public long SpelledNameLimit(long decodedBytes) =>
+            decodedBytes <= 0 ? MaxSpelledNameChars : Math.Min(MaxSpelledNameChars, Math.Max(MinSpelledNameChars, decodedBytes * SpelledNameCharsPerByte));
     }
 }

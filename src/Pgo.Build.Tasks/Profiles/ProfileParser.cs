@@ -110,7 +110,7 @@ namespace Pgo.Build.Profiles
         }
 
         /// <summary>Pass 2: resolves ids and strings, decodes the kept samples.</summary>
-        public ProfileData Build()
+        public ProfileData Build(long decodedBytes)
         {
             if (_strings.Count > 0 && _strings[0].Length != 0)
             {
@@ -165,7 +165,7 @@ namespace Pgo.Build.Profiles
                 comments[i] = OptStr(_comments[i]);
             }
 
-            return new ProfileData(sampleTypes, samples, _durationNanos, _period, periodType, _timeNanos, comments, OptStr(_defaultSampleType));
+            return new ProfileData(sampleTypes, samples, _durationNanos, _period, periodType, _timeNanos, comments, OptStr(_defaultSampleType), decodedBytes);
         }
 
         private IdTable<ProfileFunction> ResolveFunctions()

@@ -68,7 +68,7 @@ namespace Pgo.Build.RuntimePgo
             var merged = new Dictionary<RecordKey, int>(RecordKey.Comparer.Instance);
             var keys = new List<RecordKey>();
             var values = new List<long>();
-            long spelled = 0;
+            long spelled = 0, maxSpelled = limits.SpelledNameLimit(profile.DecodedBytes);
             int seen = 0;
             foreach (var sample in profile.Samples)
             {
@@ -133,9 +133,9 @@ namespace Pgo.Build.RuntimePgo
                 keys.Add(key);
                 values.Add(value);
                 spelled += (long)line.Function.SystemName.Length + line.Function.Name.Length + instantiation.Length + handle.Length;
-                if (spelled > limits.MaxSpelledNameChars)
+                if (spelled > maxSpelled)
                 {
-                    throw new ProfileFormatException($"the runtime PGO records spell out more than {limits.MaxSpelledNameChars} characters of names (the limit)");
+                    throw new ProfileFormatException($"the runtime PGO records spell out more than {maxSpelled} characters of names (the limit)");
                 }
             }
 
