@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 using System.Threading;
 using Pgo.Build.Profiles;
@@ -46,7 +47,7 @@ namespace Pgo.Build.CallGraph
 
             limits ??= ProfileLimits.Default;
             string type = profile.SampleTypes[sampleIndex].ToString();
-            var b = new Builder(type);
+            var b = new Builder(type, profile.LocationCount);
             long work = 0;
             foreach (var sample in profile.Samples)
             {
@@ -88,12 +89,16 @@ namespace Pgo.Build.CallGraph
             private long _sampleCount, _sampleValue;
             private int _stamp;
 
-            public Builder(string type)
+            private readonly LocationNodes?[] _byIndex;
+
+            public Builder(string type, int locationCount)
             {
                 _type = type;
+                _byIndex = new LocationNodes?[locationCount];
             }
 
             /// <summary>Adds one sample; returns the work done (frames and lines walked).</summary>
+            [MethodImpl(Jit.Optimized)]
             public long AddSample(ProfileSample sample, long w, bool allFrames)
             {
                 _sampleCount++;
@@ -167,6 +172,7 @@ namespace Pgo.Build.CallGraph
                 return work;
             }
 
+            [MethodImpl(Jit.Optimized)]
             public WeightedCallGraph Finish(long maxSpelledChars, CancellationToken cancellation)
             {
                 bool hasStartLines = false;
@@ -311,11 +317,14 @@ namespace Pgo.Build.CallGraph
                 }
             }
 
+            [MethodImpl(Jit.Optimized)]
             private LocationNodes For(ProfileLocation location)
             {
-                if (_locations.TryGetValue(location, out var info))
+                bool indexed = location.Index >= 0 && location.Index < _byIndex.Length;
+                LocationNodes? info;
+                if (indexed ? (info = _byIndex[location.Index]) != null : _locations.TryGetValue(location, out info))
                 {
-                    return info;
+                    return info!;
                 }
 
                 int[] nodes, names;
@@ -338,7 +347,15 @@ namespace Pgo.Build.CallGraph
                 }
 
                 info = new LocationNodes(nodes, names);
-                _locations.Add(location, info);
+                if (indexed)
+                {
+                    _byIndex[location.Index] = info;
+                }
+                else
+                {
+                    _locations.Add(location, info);
+                }
+
                 return info;
             }
 

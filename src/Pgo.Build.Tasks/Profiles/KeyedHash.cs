@@ -115,3 +115,16 @@ namespace Pgo.Build.Profiles
         public int GetHashCode(ulong obj) => KeyedHash.Of(obj);
     }
 }
+
+namespace Pgo.Build.Profiles
+{
+    /// <summary>
+    /// <c>MethodImplOptions.AggressiveOptimization</c> (512; absent from .NET Framework's enum, where it is ignored): the
+    /// loops over a profile's records are compiled optimized at once. A one-shot tool (pgo merge) runs them a few
+    /// times, so tier-0 code would do most of the work.
+    /// </summary>
+    internal static class Jit
+    {
+        public const System.Runtime.CompilerServices.MethodImplOptions Optimized = (System.Runtime.CompilerServices.MethodImplOptions)512;
+    }
+}

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 using System.IO;
 using System.IO.Compression;
@@ -64,14 +65,17 @@ namespace Pgo.Build.Profiles
             private readonly Dictionary<ProfileLocation, ulong> _locationsByObject = new Dictionary<ProfileLocation, ulong>(ByReference<ProfileLocation>.Instance);
             private readonly Dictionary<LocationKey, ulong> _locations = new Dictionary<LocationKey, ulong>(LocationKey.Comparer.Instance);
             private readonly List<LocationKey> _locationList = new List<LocationKey>();
+            private ulong[]? _byIndex;
 
             public Writer(CancellationToken cancellation)
             {
                 _cancellation = cancellation;
             }
 
+            [MethodImpl(Jit.Optimized)]
             public ProtoWriter Build(ProfileData profile)
             {
+                _byIndex = profile.LocationCount > 0 ? new ulong[profile.LocationCount] : null;
                 Str("");
                 foreach (var type in profile.SampleTypes)
                 {
@@ -169,6 +173,7 @@ namespace Pgo.Build.Profiles
                 _out.Bytes(field, _message);
             }
 
+            [MethodImpl(Jit.Optimized)]
             private void Sample(ProfileSample sample)
             {
                 _message.Clear();
@@ -209,9 +214,16 @@ namespace Pgo.Build.Profiles
 
             private long Str(string? s) => _strings.Id(s ?? "");
 
+            [MethodImpl(Jit.Optimized)]
             private ulong Location(ProfileLocation location)
             {
-                if (_locationsByObject.TryGetValue(location, out ulong id))
+                bool indexed = _byIndex != null && location.Index >= 0 && location.Index < _byIndex.Length;
+                if (indexed && _byIndex![location.Index] != 0)
+                {
+                    return _byIndex[location.Index];
+                }
+
+                if (!indexed && _locationsByObject.TryGetValue(location, out ulong id))
                 {
                     return id;
                 }
@@ -231,7 +243,15 @@ namespace Pgo.Build.Profiles
                     _locations.Add(key, id);
                 }
 
-                _locationsByObject.Add(location, id);
+                if (indexed)
+                {
+                    _byIndex![location.Index] = id;
+                }
+                else
+                {
+                    _locationsByObject.Add(location, id);
+                }
+
                 return id;
             }
 

@@ -239,6 +239,7 @@ namespace Pgo.Build.Profiles
         }
 
         /// <summary>The merged profile and the sample types left out.</summary>
+        [MethodImpl(Jit.Optimized)]
         public ProfileMergeResult Finish()
         {
             if (_headers.Count == 0)
@@ -295,17 +296,21 @@ namespace Pgo.Build.Profiles
                 }
             }
 
-            var merged = new ProfileData(types, samples, _duration, _period, _periodType, _time, _comments, defaultSampleType);
+            var merged = new ProfileData(types, samples, _duration, _period, _periodType, _time, _comments, defaultSampleType, 0, _locations.Count);
             return new ProfileMergeResult(merged, dropped);
         }
 
+        [MethodImpl(Jit.Optimized)]
         private void FoldSamples(string name, ProfileData profile, int[] columns, double weight)
         {
-            // Within one input, a location object maps to one merged location, a function object to one merged function.
-            var locations = new Dictionary<ProfileLocation, ProfileLocation>(ByReference<ProfileLocation>.Instance);
+            // Within one input, a location object maps to one merged location, a function object to one merged function:
+            // through an array when the decoder numbered the locations, else by reference.
+            var byIndex = profile.LocationCount > 0 ? new ProfileLocation?[profile.LocationCount] : null;
+            var locations = byIndex == null ? new Dictionary<ProfileLocation, ProfileLocation>(ByReference<ProfileLocation>.Instance) : null;
             var functions = new Dictionary<ProfileFunction, ProfileFunction>(ByReference<ProfileFunction>.Instance);
             int width = columns.Length;
             int count = 0;
+            var scratch = new ProfileLocation[16];
             foreach (var sample in profile.Samples)
             {
                 if ((++count & 0x3ff) == 0)
@@ -318,20 +323,40 @@ namespace Pgo.Build.Profiles
                     throw new ArgumentException($"{name}: a sample has {sample.Values.Length} values for {profile.SampleTypes.Count} sample types", "inputs");
                 }
 
-                var stack = new ProfileLocation[sample.Stack.Count];
-                for (int i = 0; i < stack.Length; i++)
+                int depth = sample.Stack.Count;
+                if (scratch.Length < depth)
                 {
-                    var source = sample.Stack[i];
-                    if (!locations.TryGetValue(source, out var location))
-                    {
-                        location = Location(source, functions);
-                        locations.Add(source, location);
-                    }
-
-                    stack[i] = location;
+                    scratch = new ProfileLocation[Math.Max(depth, scratch.Length * 2)];
                 }
 
-                var key = new SampleKey(stack, LabelIds(sample.Labels));
+                for (int i = 0; i < depth; i++)
+                {
+                    var source = sample.Stack[i];
+                    ProfileLocation? location;
+                    if (byIndex != null && source.Index >= 0 && source.Index < byIndex.Length)
+                    {
+                        location = byIndex[source.Index];
+                        if (location == null)
+                        {
+                            location = byIndex[source.Index] = Location(source, functions);
+                        }
+                    }
+                    else
+                    {
+                        locations ??= new Dictionary<ProfileLocation, ProfileLocation>(ByReference<ProfileLocation>.Instance);
+                        if (!locations.TryGetValue(source, out location))
+                        {
+                            location = Location(source, functions);
+                            locations.Add(source, location);
+                        }
+                    }
+
+                    scratch[i] = location;
+                }
+
+                // Looked up with the scratch stack; a new merged sample gets its own copy.
+                var stack = scratch;
+                var key = new SampleKey(stack, depth, LabelIds(sample.Labels));
                 if (_samples.TryGetValue(key, out var existing))
                 {
                     for (int c = 0; c < width; c++)
@@ -356,8 +381,10 @@ namespace Pgo.Build.Profiles
                         labels[i] = sample.Labels[i];
                     }
 
-                    var merged = new ProfileSample(stack, values, labels);
-                    _samples.Add(key, merged);
+                    var own = new ProfileLocation[depth];
+                    Array.Copy(scratch, own, depth);
+                    var merged = new ProfileSample(own, values, labels);
+                    _samples.Add(new SampleKey(own, depth, key.Labels, key.Hash), merged);
                     _order.Add(merged);
                 }
             }
@@ -390,6 +417,7 @@ namespace Pgo.Build.Profiles
             return ids;
         }
 
+        [MethodImpl(Jit.Optimized)]
         private ProfileLocation Location(ProfileLocation source, Dictionary<ProfileFunction, ProfileFunction> functions)
         {
             var lines = new ProfileLine[source.Lines.Count];
@@ -408,7 +436,7 @@ namespace Pgo.Build.Profiles
             var key = new LocationKey(source.Address, lines);
             if (!_locations.TryGetValue(key, out var location))
             {
-                location = new ProfileLocation((ulong)_locations.Count + 1, source.Address, lines);
+                location = new ProfileLocation((ulong)_locations.Count + 1, source.Address, lines) { Index = _locations.Count };
                 _locations.Add(key, location);
             }
 
@@ -534,14 +562,23 @@ namespace Pgo.Build.Profiles
         /// <summary>A merged stack (canonical locations, compared by reference and hashed by their merged ids) and its labels.</summary>
         private readonly struct SampleKey
         {
-            public SampleKey(ProfileLocation[] stack, ulong[] labels)
+            public SampleKey(ProfileLocation[] stack, int depth, ulong[] labels, int hash)
             {
                 Stack = stack;
+                Depth = depth;
+                Labels = labels;
+                Hash = hash;
+            }
+
+            public SampleKey(ProfileLocation[] stack, int depth, ulong[] labels)
+            {
+                Stack = stack;
+                Depth = depth;
                 Labels = labels;
                 var h = KeyedHash.Start();
-                foreach (var location in stack)
+                for (int i = 0; i < depth; i++)
                 {
-                    h = KeyedHash.Add(h, location.Id);
+                    h = KeyedHash.Add(h, stack[i].Id);
                 }
 
                 h = KeyedHash.Add(h, 0xFFFFFFFFFFFFFFFFUL);
@@ -553,7 +590,9 @@ namespace Pgo.Build.Profiles
                 Hash = KeyedHash.Finish(h);
             }
 
+            /// <summary>The stack's frames: the first <see cref="Depth"/> of this array.</summary>
             public ProfileLocation[] Stack { get; }
+            public int Depth { get; }
             public ulong[] Labels { get; }
             public int Hash { get; }
 
@@ -563,12 +602,12 @@ namespace Pgo.Build.Profiles
 
                 public bool Equals(SampleKey x, SampleKey y)
                 {
-                    if (x.Hash != y.Hash || x.Stack.Length != y.Stack.Length || x.Labels.Length != y.Labels.Length)
+                    if (x.Hash != y.Hash || x.Depth != y.Depth || x.Labels.Length != y.Labels.Length)
                     {
                         return false;
                     }
 
-                    for (int i = 0; i < x.Stack.Length; i++)
+                    for (int i = 0; i < x.Depth; i++)
                     {
                         if (!ReferenceEquals(x.Stack[i], y.Stack[i]))
                         {

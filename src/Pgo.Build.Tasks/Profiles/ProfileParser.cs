@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 using System.Text;
 using System.Threading;
@@ -48,6 +49,7 @@ namespace Pgo.Build.Profiles
         }
 
         /// <summary>Pass 1: every top-level field of the stream.</summary>
+        [MethodImpl(Jit.Optimized)]
         public void ReadFields(ProtoStream input)
         {
             long fields = 0;
@@ -110,6 +112,7 @@ namespace Pgo.Build.Profiles
         }
 
         /// <summary>Pass 2: resolves ids and strings, decodes the kept samples.</summary>
+        [MethodImpl(Jit.Optimized)]
         public ProfileData Build(long decodedBytes)
         {
             if (_strings.Count > 0 && _strings[0].Length != 0)
@@ -139,6 +142,7 @@ namespace Pgo.Build.Profiles
             }
 
             var functions = ResolveFunctions();
+            int locationCount = _locations.Count;
             var locations = ResolveLocations(functions);
             if (sampleTypes.Count == 0 && _samples.Count != 0)
             {
@@ -165,9 +169,10 @@ namespace Pgo.Build.Profiles
                 comments[i] = OptStr(_comments[i]);
             }
 
-            return new ProfileData(sampleTypes, samples, _durationNanos, _period, periodType, _timeNanos, comments, OptStr(_defaultSampleType), decodedBytes);
+            return new ProfileData(sampleTypes, samples, _durationNanos, _period, periodType, _timeNanos, comments, OptStr(_defaultSampleType), decodedBytes, locationCount);
         }
 
+        [MethodImpl(Jit.Optimized)]
         private IdTable<ProfileFunction> ResolveFunctions()
         {
             // Pyroscope's older .NET profiler writes Function.id = 0 for every function and means the 1-based position
@@ -210,6 +215,7 @@ namespace Pgo.Build.Profiles
             return functions;
         }
 
+        [MethodImpl(Jit.Optimized)]
         private IdTable<ProfileLocation> ResolveLocations(IdTable<ProfileFunction> functions)
         {
             var locations = new IdTable<ProfileLocation>(_locations.Count);
@@ -239,7 +245,7 @@ namespace Pgo.Build.Profiles
                     lines[i] = new ProfileLine(function, _lineNumbers[l.FirstLine + i]);
                 }
 
-                if (!locations.TryAdd(l.Id, new ProfileLocation(l.Id, l.Address, lines)))
+                if (!locations.TryAdd(l.Id, new ProfileLocation(l.Id, l.Address, lines) { Index = index }))
                 {
                     throw Malformed($"multiple locations with same id: {l.Id}");
                 }
@@ -347,6 +353,7 @@ namespace Pgo.Build.Profiles
             Count(_mappingIds.Count, "mappings", 24);
         }
 
+        [MethodImpl(Jit.Optimized)]
         private void ReadFunction(ProtoReader r)
         {
             var f = default(RawFunction);
@@ -368,6 +375,7 @@ namespace Pgo.Build.Profiles
             Count(_functions.Count, "functions", FunctionCost);
         }
 
+        [MethodImpl(Jit.Optimized)]
         private void ReadLocation(ProtoReader r)
         {
             var l = new RawLocation { FirstLine = _lineFunctions.Count };
@@ -425,6 +433,7 @@ namespace Pgo.Build.Profiles
             _lineNumbers.Add(line);
         }
 
+        [MethodImpl(Jit.Optimized)]
         private void ReadString(ProtoStream input, int wire)
         {
             ulong length = input.ReadLength(wire);
@@ -530,6 +539,7 @@ namespace Pgo.Build.Profiles
                 _types = types;
             }
 
+            [MethodImpl(Jit.Optimized)]
             public ProfileSample Decode(byte[] buffer, int start, int end)
             {
                 var limits = _parser._limits;

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.IO;
 
 namespace Pgo.Build.Profiles
@@ -28,6 +29,7 @@ namespace Pgo.Build.Profiles
         public long Position { get; private set; }
 
         /// <summary>The next top-level field, or false at the end of the stream.</summary>
+        [MethodImpl(Jit.Optimized)]
         public bool TryReadTag(out int field, out int wire)
         {
             field = wire = 0;
@@ -53,6 +55,7 @@ namespace Pgo.Build.Profiles
             return true;
         }
 
+        [MethodImpl(Jit.Optimized)]
         public ulong ReadVarint()
         {
             ulong value = 0;
@@ -97,6 +100,7 @@ namespace Pgo.Build.Profiles
         }
 
         /// <summary>Copies <paramref name="count"/> bytes into <paramref name="destination"/>; the stream must have them.</summary>
+        [MethodImpl(Jit.Optimized)]
         public void ReadExactly(byte[] destination, int offset, int count)
         {
             while (count > 0)

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Pgo.Build.Profiles
@@ -57,6 +58,7 @@ namespace Pgo.Build.Profiles
             Length += bytes;
         }
 
+        [MethodImpl(Jit.Optimized)]
         public void RawVarint(ulong value)
         {
             Reserve(10);
