@@ -32,7 +32,10 @@ summary() { # <label>: "min / median s, peak RSS MiB"
   sort -n "$out/$1" | awk '{t[NR]=$1; if ($2>m) m=$2} END {printf "%7.2f / %7.2f s  %6.0f MiB", t[1], t[int((NR+1)/2)], m/1024}'
 }
 ratios() { # median of per-round go/pgo and ratio of minimums
-  paste -d' ' "$out/pgo" "$out/go" | awk '{r[NR]=$3/$1; if (NR==1||$1<mp) mp=$1; if (NR==1||$3<mg) mg=$3} END {n=asort(r); printf "go/pgo: median of rounds %.2fx, of minimums %.2fx", r[int((n+1)/2)], mg/mp}'
+  local median mins
+  median=$(paste -d' ' "$out/pgo" "$out/go" | awk '{printf "%.3f\n", $3/$1}' | sort -n | awk '{r[NR]=$1} END {print r[int((NR+1)/2)]}')
+  mins=$(paste -d' ' "$out/pgo" "$out/go" | awk '{if (NR==1||$1<mp) mp=$1; if (NR==1||$3<mg) mg=$3} END {printf "%.2f", mg/mp}')
+  printf "go/pgo: median of rounds %.2fx, of minimums %sx" "$median" "$mins"
 }
 compare() {
   local name="$1"; shift
