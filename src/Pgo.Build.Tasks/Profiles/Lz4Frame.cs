@@ -439,29 +439,7 @@ namespace Pgo.Build.Profiles
                 h = P5;
             }
 
-            unchecked
-            {
-                h += (uint)length;
-                while (pos + 4 <= end)
-                {
-                    h = Rotl(h + Word(data, pos) * P3, 17) * P4;
-                    pos += 4;
-                }
-
-                while (pos < end)
-                {
-                    h = Rotl(h + data[pos] * P5, 11) * P1;
-                    pos++;
-                }
-
-                h ^= h >> 15;
-                h *= P2;
-                h ^= h >> 13;
-                h *= P3;
-                h ^= h >> 16;
-            }
-
-            return h;
+            return Tail(h, (uint)length, data, pos, end);
         }
 
         /// <summary>Running state of a hash over data that arrives in pieces.</summary>
