@@ -7,6 +7,7 @@ using Mono.Cecil.Cil;
 using Pgo.Build.CallGraph;
 using Pgo.Build.Metadata;
 using Pgo.Build.Mibc;
+using Pgo.Build.Profiles;
 using Pgo.Build.RuntimePgo;
 
 namespace Pgo.Build.Rewriting
@@ -290,7 +291,7 @@ namespace Pgo.Build.Rewriting
                 chosen.Add(new PlannedTarget(target, usable, source, weight));
             }
 
-            long total = Math.Max(evidence.RecordedTotal, evidence.Recorded.Values.Aggregate(0L, Saturating.Add));
+            long total = Math.Max(evidence.RecordedTotal, Saturating.Sum(evidence.Recorded.Values));
             foreach (var kv in evidence.Recorded.OrderByDescending(kv => kv.Value).ThenBy(kv => DelegateNames.Method(kv.Key), StringComparer.Ordinal))
             {
                 if (total > 0 && kv.Value < MinShare * total)
@@ -308,7 +309,7 @@ namespace Pgo.Build.Rewriting
                 Take(kv.Key, DelegateTargetSource.Sampled, kv.Value, 0);
             }
 
-            long named = evidence.Recorded.Values.Aggregate(0L, Saturating.Add);
+            long named = Saturating.Sum(evidence.Recorded.Values);
             if (total > 0 && total - named >= UnnamedShare * total)
             {
                 var groups = caches.StaticMethodGroupsFor(invoke).Where(m => !taken.Contains(m)).ToList();
@@ -420,15 +421,5 @@ namespace Pgo.Build.Rewriting
         public static string RuntimeName(TypeDefinition type) => type.FullName.Replace('/', '+');
 
         public static string Method(MethodDefinition method) => RuntimeName(method.DeclaringType) + "." + method.Name;
-    }
-
-    /// <summary>Addition of sample values that saturates instead of overflowing (values come from outside).</summary>
-    internal static class Saturating
-    {
-        public static long Add(long a, long b)
-        {
-            long sum = unchecked(a + b);
-            return ((a ^ sum) & (b ^ sum)) < 0 ? (a < 0 ? long.MinValue : long.MaxValue) : sum;
-        }
     }
 }
