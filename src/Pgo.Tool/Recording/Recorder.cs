@@ -21,10 +21,13 @@ namespace Pgo.Tool.Recording
     internal sealed class Recorder
     {
         private readonly TextWriter _progress;
+        private readonly TerminalProgress _status;
 
+        /// <param name="progress">where the tool's notes go (stderr); a terminal also gets a live status line.</param>
         public Recorder(TextWriter progress)
         {
             _progress = progress;
+            _status = TerminalProgress.For(progress);
         }
 
         /// <summary>Runs <paramref name="command"/> to completion (or until the duration ends) and records it.</summary>
@@ -90,13 +93,10 @@ namespace Pgo.Tool.Recording
 
                     process.WaitForExit();
                     watch.Stop();
-                    var pgo = ReadRuntimePgo(pgoText);
-                    if (pgo.Count == 0)
-                    {
-                        _progress.WriteLine("pgo: warning: the runtime wrote no PGO data (tiered PGO off, or the program did not exit by itself before the end of the duration)");
-                    }
 
-                    var stats = WriteProfile(trace, pgo, startUtc, watch.Elapsed, settings.Output, Path.GetFileName(command[0]));
+                    // The runtime's PGO text is parsed on another core while the trace is read.
+                    var pgo = Task.Run(() => ReadRuntimePgo(pgoText));
+                    var stats = WriteProfile(trace, pgo, startUtc, watch.Elapsed, settings.Output, new[] { "recorded by pgo " + ToolInfo.Version, "program: " + Path.GetFileName(command[0]) });
                     if (settings.KeepTemp)
                     {
                         _progress.WriteLine($"pgo: kept {temp}");
@@ -126,7 +126,7 @@ namespace Pgo.Tool.Recording
                 Collect(new DiagnosticsClient(pid), pid, duration, trace);
                 watch.Stop();
                 _progress.WriteLine("pgo: note: runtime PGO data is written at process exit; an attached recording holds CPU samples only");
-                return WriteProfile(trace, Array.Empty<RuntimePgoMethod>(), startUtc, watch.Elapsed, settings.Output, "pid " + pid);
+                return WriteProfile(trace, Array.Empty<RuntimePgoMethod>(), startUtc, watch.Elapsed, settings.Output, new[] { "recorded by pgo " + ToolInfo.Version, "program: pid " + pid });
             }
             finally
             {
@@ -163,7 +163,21 @@ namespace Pgo.Tool.Recording
             {
                 _progress.WriteLine($"pgo: recording process {pid} for {duration.TotalSeconds:0.###}s");
                 var copy = session.EventStream.CopyToAsync(file);
-                bool reached = !copy.Wait(duration);
+                var elapsed = Stopwatch.StartNew();
+                bool reached = true;
+                while (elapsed.Elapsed < duration)
+                {
+                    var left = duration - elapsed.Elapsed;
+                    if (copy.Wait(left < TimeSpan.FromMilliseconds(200) ? left : TimeSpan.FromMilliseconds(200)))
+                    {
+                        reached = false;
+                        break;
+                    }
+
+                    _status.Report($"recording process {pid}: {elapsed.Elapsed.TotalSeconds:0} of {duration.TotalSeconds:0.###} s");
+                }
+
+                _status.Clear();
                 if (reached)
                 {
                     try
@@ -208,32 +222,52 @@ namespace Pgo.Tool.Recording
                 : "the program opened no .NET diagnostics port within 30 s: is it a .NET program (record the program itself, e.g. 'dotnet app.dll')?");
         }
 
-        /// <summary>Converts a trace (+ optional runtime PGO text) to the pprof file <paramref name="output"/>.</summary>
-        public RecordStats WriteProfile(string trace, IReadOnlyList<RuntimePgoMethod> pgo, DateTime startUtc, TimeSpan duration, string output, string program) =>
-            WriteProfile(trace, pgo, startUtc, duration, output, new[] { "recorded by pgo " + ToolInfo.Version, "program: " + program });
-
         /// <summary>
         /// Converts a trace to the pprof file <paramref name="output"/>; a null start or duration is taken from the
         /// trace's first and last events.
         /// </summary>
-        public RecordStats WriteProfile(string trace, IReadOnlyList<RuntimePgoMethod> pgo, DateTime? startUtc, TimeSpan? duration, string output, IReadOnlyList<string> comments)
+        public RecordStats WriteProfile(string trace, IReadOnlyList<RuntimePgoMethod> pgo, DateTime? startUtc, TimeSpan? duration, string output, IReadOnlyList<string> comments) =>
+            WriteProfile(trace, Task.FromResult((pgo, (string?)null)), startUtc, duration, output, comments);
+
+        /// <summary>
+        /// Converts a trace, and the runtime PGO data <paramref name="pgo"/> read meanwhile (with a warning to print, if
+        /// any), to the pprof file <paramref name="output"/>.
+        /// </summary>
+        private RecordStats WriteProfile(string trace, Task<(IReadOnlyList<RuntimePgoMethod> Methods, string? Warning)> pgo, DateTime? startUtc, TimeSpan? duration, string output, IReadOnlyList<string> comments)
         {
+            var watch = Stopwatch.StartNew();
             _progress.WriteLine("pgo: symbolizing");
             TraceContents contents;
             try
             {
-                contents = NettraceReader.Read(trace);
+                contents = NettraceReader.Read(trace, (done, total) =>
+                    _status.Report("reading trace", done, total, $"{TerminalProgress.Megabytes(done)} of {TerminalProgress.Megabytes(total)} MB"));
             }
             catch (Exception e) when (e is FormatException || e is EndOfStreamException || e is IOException)
             {
+                _status.Clear();
                 throw new ToolException($"the trace is incomplete or unreadable ({e.Message}); nothing was written", ExitCodes.Failure, e);
+            }
+
+            var (methods, warning) = pgo.GetAwaiter().GetResult();
+            _status.Clear();
+            if (contents.Truncated)
+            {
+                _progress.WriteLine($"pgo: warning: the trace ends early (its writer was stopped before finishing it); the {contents.Samples.Count:N0} samples before the cut are kept");
+            }
+
+            if (warning != null)
+            {
+                _progress.WriteLine(warning);
             }
 
             using var symbols = new Symbolizer(contents);
             var builder = new RecordedProfileBuilder(contents, symbols);
-            var start = startUtc ?? contents.FirstEvent?.ToUniversalTime() ?? DateTime.UnixEpoch;
+            var start = startUtc ?? contents.FirstEvent ?? DateTime.UnixEpoch;
             var length = duration ?? (contents.FirstEvent.HasValue && contents.LastEvent.HasValue ? contents.LastEvent.Value - contents.FirstEvent.Value : TimeSpan.Zero);
-            var (profile, stats) = builder.Build(pgo, start, length, comments);
+            var (profile, stats) = builder.Build(methods, start, length, comments,
+                (done, total) => _status.Report("symbolizing", done, total, $"{done:N0} of {total:N0} samples"));
+            _status.Clear();
             byte[] bytes = ProfileEncoder.Encode(profile);
             string? dir = Path.GetDirectoryName(Path.GetFullPath(output));
             if (dir != null)
@@ -244,25 +278,27 @@ namespace Pgo.Tool.Recording
             AtomicFile.Write(output, bytes);
             _progress.WriteLine(
                 $"pgo: wrote {output}: {stats.CpuSamples} CPU samples ({stats.CpuSamples * RecordedProfileBuilder.SamplingPeriodNanos / 1_000_000} ms), " +
-                $"runtime PGO data for {stats.PgoMethodsResolved} of {stats.PgoMethods} methods ({stats.PgoSamples} records)");
+                $"runtime PGO data for {stats.PgoMethodsResolved} of {stats.PgoMethods} methods ({stats.PgoSamples} records); trace processed in {watch.ElapsedMilliseconds} ms");
             return stats;
         }
 
-        private IReadOnlyList<RuntimePgoMethod> ReadRuntimePgo(string path)
+        /// <summary>The runtime's PGO text, and the warning to print when there is none (runs off the main thread: prints nothing).</summary>
+        private static (IReadOnlyList<RuntimePgoMethod> Methods, string? Warning) ReadRuntimePgo(string path)
         {
+            const string none = "pgo: warning: the runtime wrote no PGO data (tiered PGO off, or the program did not exit by itself before the end of the duration)";
             if (!File.Exists(path))
             {
-                return Array.Empty<RuntimePgoMethod>();
+                return (Array.Empty<RuntimePgoMethod>(), none);
             }
 
             try
             {
-                return RuntimePgoText.Read(path);
+                var methods = RuntimePgoText.Read(path);
+                return (methods, methods.Count == 0 ? none : null);
             }
             catch (FormatException e)
             {
-                _progress.WriteLine($"pgo: warning: the runtime's PGO data could not be read ({e.Message}); the profile holds CPU samples only");
-                return Array.Empty<RuntimePgoMethod>();
+                return (Array.Empty<RuntimePgoMethod>(), $"pgo: warning: the runtime's PGO data could not be read ({e.Message}); the profile holds CPU samples only");
             }
         }
 

@@ -36,7 +36,9 @@ namespace Pgo.Build.Tests.Tool
             Assert.AreEqual("cpu", p.DefaultSampleType);
             long samples = p.Samples.Sum(s => s.Values[0]);
             long cpu = p.Samples.Sum(s => s.Values[1]);
-            Assert.IsTrue(samples > 500, "only " + samples + " CPU samples in a 1.5 s busy run");
+            // One sample a millisecond while the thread is on a CPU: a shared 2-core machine may give it a third of the
+            // time (461 seen with other builds running), so the margin is generous.
+            Assert.IsTrue(samples > 150, "only " + samples + " CPU samples in a 1.5 s busy run");
             Assert.AreEqual(samples * p.Period, cpu);
         }
 
@@ -56,8 +58,9 @@ namespace Pgo.Build.Tests.Tool
         [TestMethod]
         public void Hot_method_is_sampled_with_its_callers_call_line()
         {
-            // EventPipe's sampler stops threads at GC safe points, so a call-free hot loop (Sum) is seen at the next
-            // safe point of its caller (Run's loop): Run is the method the samples name, at Main's call line.
+            // EventPipe's sampler stops threads at GC safe points: the samples of the hot loop name Sum (its virtual call
+            // is a safe point) or, when the JIT's code for Sum polls nowhere, the next safe point of its caller (Run's
+            // loop). Either way Run is on the stack at Main's call line.
             var r = Recording();
             int callLine = r.Line("call-run");
             long atCallLine = 0;
@@ -83,7 +86,7 @@ namespace Pgo.Build.Tests.Tool
             var graph = CallGraphBuilder.Build(r.Profile, 0);
             var edge = graph.Edges.Single(e => e.Caller == "RecordTarget.Program.Main" && e.Callee == "RecordTarget.Program.Run");
             Assert.AreEqual(callLine - PdbStartLine(r.Assembly, "Main"), edge.Offset);
-            Assert.AreEqual("RecordTarget.Program.Run", graph.Functions[0].Name, "the hottest function by flat weight");
+            CollectionAssert.Contains(new[] { "RecordTarget.Program.Run", "RecordTarget.Program.Sum" }, graph.Functions[0].Name, "the hottest function by flat weight");
         }
 
         [TestMethod]
