@@ -37,19 +37,25 @@ wait_port() { # the runtime's diagnostics socket of pid $1 exists
 wait_line() { # file $1 has a line $2
   for _ in $(seq 800); do grep -q "^$2" "$1" 2>/dev/null && return 0; sleep 0.025; done; return 1
 }
-# one_run <program: app|pool> <with|without> -> prints the metric (app: total ms; pool: requests)
+# one_run <program: app|pool> <with|without> -> two metrics. app: its total ms, its process CPU ms (user + sys);
+# pool: requests in the 10 s window, requests per CPU second of the process in that window.
 one_run() {
-  local log="$out/run.log"; : > "$log"
-  if [ "$1" = app ]; then dotnet "$app" 40 > "$log" & else dotnet "$pool" 10 > "$log" & fi
-  local pid=$!
+  local log="$out/run.log"; : > "$log"; rm -f "$out/cpu"
+  if [ "$1" = app ]; then /usr/bin/time -f "%U %S" -o "$out/cpu" dotnet "$app" 40 > "$log" & else dotnet "$pool" 10 > "$log" & fi
+  local waiter=$! pid=$!
+  if [ "$1" = app ]; then for _ in $(seq 200); do pid=$(pgrep -P "$waiter" || true); [ -n "$pid" ] && break; sleep 0.01; done; fi
   if [ "$2" = with ]; then
     if [ "$1" = app ]; then wait_port "$pid"; else wait_line "$log" ready; fi
     "$PGO_TOOL" record --pid "$pid" --duration "${dur}s" -o "$out/p.pgo" 2> "$out/record.err" &
     local rec=$!
   fi
-  wait "$pid"
+  wait "$waiter"
   if [ "$2" = with ]; then wait "$rec" || { cat "$out/record.err" >&2; exit 1; }; fi
-  if [ "$1" = app ]; then sed -n 's/^total: \([0-9]*\) ms.*/\1/p' "$log"; else sed -n 's/^requests: \([0-9]*\) .*/\1/p' "$log"; fi
+  if [ "$1" = app ]; then
+    echo "$(sed -n 's/^total: \([0-9]*\) ms.*/\1/p' "$log") $(awk '{printf "%d", ($1 + $2) * 1000}' "$out/cpu")"
+  else
+    sed -n 's/^requests: \([0-9]*\) .*cpu: .* s, \([0-9]*\) requests per cpu second.*/\1 \2/p' "$log"
+  fi
 }
 
 echo "production recording: pgo record --pid N --duration ${dur}s ($PGO_TOOL), $rounds rounds" >&2
@@ -61,19 +67,24 @@ for r in $(seq "$rounds"); do
   grep "^$r " "$out/attach" | tr '\n' ' ' >&2; echo >&2
 done
 stats=$(grep -m1 "CPU samples" "$out/record.err" || true)
-printf '\n%-34s %10s %10s %10s %12s\n' "program (metric)" "without" "with" "ratio" "cost of ${dur}s"
 med() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# Costs, as the share of the program's work lost per second of session (medians over rounds of the per-round values):
+#   app  wall: (total with - total without) / session ms        cpu: (CPU ms with - without) / CPU ms of the session's seconds without
+#   pool wall: requests lost / requests done in the session's seconds without    cpu: 1 - (requests per CPU s with / without), over the session's share of the window
+# and "min ratio": best run with / best run without (the least disturbed runs of a shared machine).
+printf '\n%-26s %9s %9s %10s %10s %10s %10s\n' "program" "without" "with" "wall cost" "min ratio" "cpu cost" "min ratio"
 for p in app pool; do
-  # app: total ms (higher is worse): cost = extra ms over the session's ms. pool: requests in 10 s (lower is worse):
-  # cost = requests lost over those done in the session's seconds without it.
-  rows=$(awk -v p="$p" -v d="$dur" '$2 == p { v[$1, $3] = $4; r[$1] = 1 }
-    END { for (k in r) { w = v[k, "without"]; x = v[k, "with"]
-      printf "%s %s %.4f %.5f\n", w, x, x / w, (p == "app") ? (x - w) / (d * 1000) : (w - x) / (w * d / 10) } }' "$out/attach")
+  rows=$(awk -v p="$p" -v d="$dur" '$2 == p { a[$1, $3] = $4; b[$1, $3] = $5; r[$1] = 1 }
+    END { for (k in r) { w = a[k, "without"]; x = a[k, "with"]; cw = b[k, "without"]; cx = b[k, "with"]
+      if (p == "app") printf "%s %s %.5f %.5f\n", w, x, (x - w) / (d * 1000), (cx - cw) / (cw * d * 1000 / w)
+      else printf "%s %s %.5f %.5f\n", w, x, (w - x) / (w * d / 10), (1 - cx / cw) * 10 / d } }' "$out/attach")
+  minr=$(awk -v p="$p" '$2 == p { if (!($3 in m) || (p == "app" ? $4 < m[$3] : $4 > m[$3])) m[$3] = $4; if (!(($3 "c") in m) || (p == "app" ? $5 < m[$3 "c"] : $5 > m[$3 "c"])) m[$3 "c"] = $5 }
+    END { printf "%.3f %.3f", m["with"] / m["without"], m["withc"] / m["withoutc"] }' "$out/attach")
   name=$([ "$p" = app ] && echo "ConsoleApp 40 (total ms)" || echo "PoolWork 10 s (requests)")
-  printf '%-34s %10d %10d %10.3f %11.1f%%\n' "$name" "$(cut -d' ' -f1 <<< "$rows" | med)" "$(cut -d' ' -f2 <<< "$rows" | med)" \
-    "$(cut -d' ' -f3 <<< "$rows" | med)" "$(cut -d' ' -f4 <<< "$rows" | med | awk '{print 100 * $1}')"
+  printf '%-26s %9d %9d %9.1f%% %10s %9.1f%% %10s\n' "$name" "$(cut -d' ' -f1 <<< "$rows" | med)" "$(cut -d' ' -f2 <<< "$rows" | med)" \
+    "$(cut -d' ' -f3 <<< "$rows" | med | awk '{print 100 * $1}')" "${minr% *}" "$(cut -d' ' -f4 <<< "$rows" | med | awk '{print 100 * $1}')" "${minr#* }"
 done
-echo "(medians over rounds; ratio = with / without per round; cost = work lost per second of session, median)"
+echo "(pool's cpu min ratio compares requests per CPU second; app's its CPU ms)"
 echo "last recording: $stats"
 
 echo >&2; echo "training recording: pgo record -- dotnet ConsoleApp.dll 4" >&2

@@ -22,11 +22,30 @@ namespace Pgo.Tool.Recording
         private const string RundownProvider = "Microsoft-Windows-DotNETRuntimeRundown";
 
         /// <summary>Reads the trace at <paramref name="nettracePath"/>; <paramref name="progress"/> gets (bytes read, file length).</summary>
-        public static TraceContents Read(string nettracePath, Action<long, long>? progress = null)
+        public static TraceContents Read(string nettracePath, Action<long, long>? progress = null) => Read(new[] { nettracePath }, progress);
+
+        /// <summary>
+        /// Reads several traces of one process into one <see cref="TraceContents"/>, e.g. a session with the method events
+        /// and short sampling sessions beside it (addresses are the process's own, so one code map serves all);
+        /// <paramref name="progress"/> gets (bytes read, total length of the files).
+        /// </summary>
+        public static TraceContents Read(IReadOnlyList<string> nettracePaths, Action<long, long>? progress = null)
         {
-            using var stream = new FileStream(nettracePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
             var contents = new TraceContents();
-            new Parser(stream, contents, progress).Run();
+            long total = 0, before = 0;
+            foreach (var path in nettracePaths)
+            {
+                total += new FileInfo(path).Length;
+            }
+
+            foreach (var path in nettracePaths)
+            {
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+                long offset = before;
+                new Parser(stream, contents, progress == null ? null : (done, _) => progress(offset + done, total)).Run();
+                before += stream.Length;
+            }
+
             return contents;
         }
 
@@ -106,8 +125,10 @@ namespace Pgo.Tool.Recording
 
                 if (_minTimestamp <= _maxTimestamp)
                 {
-                    _contents.FirstEvent = ToUtc(_minTimestamp);
-                    _contents.LastEvent = ToUtc(_maxTimestamp);
+                    var first = ToUtc(_minTimestamp);
+                    var last = ToUtc(_maxTimestamp);
+                    _contents.FirstEvent = _contents.FirstEvent is DateTime f && f < first ? f : first;
+                    _contents.LastEvent = _contents.LastEvent is DateTime l && l > last ? l : last;
                 }
             }
 

@@ -155,7 +155,7 @@ namespace Pgo.Build.Tests.Tool
             StringAssert.Contains(stderr.ToString(), "duration 1.5s reached");
             StringAssert.Contains(stderr.ToString(), "the runtime wrote no PGO data");
             var profile = ProfileDecoder.Decode(File.ReadAllBytes(output));
-            Assert.IsTrue(profile.Samples.Sum(x => x.Values[0]) > 100, stderr.ToString());
+            Assert.IsTrue(profile.Samples.Sum(x => x.Values[0]) > 20, stderr.ToString()); // ~1,500 on an idle machine; far fewer on a busy one
             Assert.AreEqual(PdbStartLine(r.Assembly, "Run"), Function(profile, "RecordTarget.Program.Run").StartLine);
         }
 
@@ -188,20 +188,72 @@ namespace Pgo.Build.Tests.Tool
                 System.Threading.Thread.Sleep(1000); // past startup: Run is already jitted, only the rundown names it
                 string output = Path.Combine(r.Root, "attached.pgo");
                 var stderr = new StringWriter();
-                int exit = Pgo.Tool.Program.Run(new[] { "record", "--pid", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--duration", "1s", "-o", output }, new StringWriter(), stderr);
+                int exit = Pgo.Tool.Program.Run(new[] { "record", "--pid", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--duration", "1s", "--sample-share", "100%", "-o", output }, new StringWriter(), stderr);
 
                 Assert.AreEqual(0, exit, stderr.ToString());
                 StringAssert.Contains(stderr.ToString(), "holds CPU samples only");
                 var profile = ProfileDecoder.Decode(File.ReadAllBytes(output));
                 var run = Function(profile, "RecordTarget.Program.Run");
                 Assert.AreEqual(PdbStartLine(r.Assembly, "Run"), run.StartLine, "methods jitted before the session must still get their lines");
-                Assert.IsTrue(profile.Samples.Sum(x => x.Values[0]) > 50);
+                Assert.IsTrue(profile.Samples.Sum(x => x.Values[0]) > 20, stderr.ToString()); // ~1,000 on an idle machine
             }
             finally
             {
                 process.Kill();
                 process.WaitForExit();
             }
+        }
+
+        [TestMethod]
+        public void Attached_recording_samples_in_bursts_by_default_and_the_method_session_names_them()
+        {
+            var r = Recording();
+            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true };
+            start.ArgumentList.Add(r.Assembly);
+            start.ArgumentList.Add("6000");
+            using var process = System.Diagnostics.Process.Start(start)!;
+            try
+            {
+                System.Threading.Thread.Sleep(1000);
+                string output = Path.Combine(r.Root, "bursts.pgo");
+                var stderr = new StringWriter();
+                int exit = Pgo.Tool.Program.Run(new[] { "record", "--pid", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--duration", "3s", "-o", output, "--keep-temp" }, new StringWriter(), stderr);
+
+                Assert.AreEqual(0, exit, stderr.ToString());
+                StringAssert.Contains(stderr.ToString(), "sampling 100 ms of every second");
+                var profile = ProfileDecoder.Decode(File.ReadAllBytes(output));
+                CollectionAssert.Contains(profile.Comments.ToList(), "sampled 100 ms of every second (10%)");
+                // Three bursts of 100 ms: the samples come from the sampler-only sessions, the names and lines from the
+                // method session's rundown (Run was jitted before either started).
+                string kept = System.Text.RegularExpressions.Regex.Match(stderr.ToString(), "pgo: kept (.*)").Groups[1].Value.Trim();
+                CollectionAssert.AreEquivalent(new[] { "samples-0.nettrace", "samples-1.nettrace", "samples-2.nettrace", "trace.nettrace" },
+                    Directory.GetFiles(kept).Select(Path.GetFileName).ToList(), stderr.ToString());
+                Directory.Delete(kept, recursive: true);
+                long samples = profile.Samples.Sum(x => x.Values[0]);
+                Assert.IsTrue(samples > 0 && samples < 1000, samples.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                Assert.AreEqual(PdbStartLine(r.Assembly, "Run"), Function(profile, "RecordTarget.Program.Run").StartLine);
+            }
+            finally
+            {
+                process.Kill();
+                process.WaitForExit();
+            }
+        }
+
+        [TestMethod]
+        public void Sample_share_is_a_percentage_for_attached_recordings_only()
+        {
+            Assert.AreEqual(0.25, Pgo.Tool.Commands.RecordCommand.ParseShare("25%"));
+            Assert.AreEqual(1.0, Pgo.Tool.Commands.RecordCommand.ParseShare("100"));
+            foreach (var bad in new[] { "0%", "0.5%", "101%", "ten", "" })
+            {
+                var e = Assert.ThrowsExactly<Pgo.Tool.Cli.ToolException>(() => Pgo.Tool.Commands.RecordCommand.ParseShare(bad));
+                Assert.AreEqual(Pgo.Tool.Cli.ExitCodes.Usage, e.ExitCode);
+            }
+
+            var stderr = new StringWriter();
+            Assert.AreEqual(2, Pgo.Tool.Program.Run(new[] { "record", "--sample-share", "50%", "--", "dotnet", "x.dll" }, new StringWriter(), stderr));
+            StringAssert.Contains(stderr.ToString(), "--sample-share applies to an attached recording (--pid) only");
         }
 
         private static ProfileFunction Function(ProfileData p, string name)
