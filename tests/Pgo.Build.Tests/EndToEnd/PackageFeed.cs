@@ -90,6 +90,7 @@ namespace Pgo.Build.Tests.EndToEnd
         {
             PackageFeed.Cleanup();
             Tool.RecordedFixture.Cleanup();
+            Rewriting.DelegateFixture.Cleanup();
         }
     }
 }
