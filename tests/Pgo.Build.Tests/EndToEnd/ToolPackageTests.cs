@@ -35,7 +35,7 @@ namespace Pgo.Build.Tests.EndToEnd
 
             // Record the fixture program (built by the record tests' fixture) with the installed tool, for 0.8 s.
             var fixture = RecordedFixture.Get();
-            string profile = s.Path_("app/default.pgo");
+            string profile = s.Path_("RecordTarget/default.pgo");
             Directory.CreateDirectory(Path.GetDirectoryName(profile)!);
             var record = DotNetCli.RunProgram(s.Root, pgo, "record", "-o", profile, "--", "dotnet", fixture.Assembly, "800");
             Assert.AreEqual(0, record.ExitCode, record.ToString());
@@ -48,11 +48,13 @@ namespace Pgo.Build.Tests.EndToEnd
             Assert.AreEqual(0, top.ExitCode, top.ToString());
             string topSummary = top.Output.Split('\n')[0].Trim();
 
-            var project = s.AddProject("app");
+            // The recorded program itself, built with Pgo.Sdk and its profile (default.pgo beside it).
+            var project = s.AddProject("RecordTarget");
+            File.Copy(fixture.SourceFile, s.Path_("RecordTarget/Program.cs"), overwrite: true);
             var build = s.Build(project);
             Scenario.AssertSucceeded(build);
             string buildSummary = Scenario.SummaryLines(build).Single();
-            StringAssert.StartsWith(buildSummary, topSummary.Replace("PGO: " + profile, "PGO: " + s.Path_("app/default.pgo")));
+            StringAssert.StartsWith(buildSummary, topSummary);
             StringAssert.Contains(top.Output, "RecordTarget.Program.Main", top.ToString());
             // The hottest call site is the fixture's loop: Main -> Run, or Run -> Sum when the recording's JIT kept Sum a
             // frame of its own (where a sample lands depends on the safe points of the code the JIT produced).
@@ -60,9 +62,15 @@ namespace Pgo.Build.Tests.EndToEnd
                 @"Hot call sites[^\n]*\n[^\n]*\n +[\d,]+ +[\d.]+% +[\d.]+%  RecordTarget\.Program\.(Main \+\d+ -> RecordTarget\.Program\.Run|Run \+\d+ -> RecordTarget\.Program\.Sum)\n"),
                 top.ToString());
 
+            // What a build of the app would do, computed by the build's stages (Mono.Cecil among them) in the installed tool.
+            var report = DotNetCli.RunProgram(s.Root, pgo, "top", profile, "-n", "3", "--assembly", s.Assembly("RecordTarget"));
+            Assert.AreEqual(0, report.ExitCode, report.ToString());
+            StringAssert.Contains(report.Output, "  delegates: ", report.ToString());
+
             // The other commands, from the same installed package: mibc on what the build wrote, merge, convert, and
             // recording a running process (attach mode).
-            string mibc = Directory.GetFiles(s.PgoDirectory("app"), "*.mibc").Single();
+            Scenario.AssertSucceeded(s.Build(project, "-c", "Release")); // the .mibc is written for optimized builds
+            string mibc = Directory.GetFiles(s.Path_("RecordTarget/obj/Release/net10.0/pgo"), "*.mibc").Single();
             var mibcReport = DotNetCli.RunProgram(s.Root, pgo, "mibc", mibc);
             Assert.AreEqual(0, mibcReport.ExitCode, mibcReport.ToString());
             StringAssert.Contains(mibcReport.Output, "RecordTarget.Program", mibcReport.ToString());

@@ -179,16 +179,11 @@ namespace Pgo.Build.Tests.Tool
         public void Attaching_to_a_running_process_records_its_methods_with_lines()
         {
             var r = Recording();
-            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true };
-            start.ArgumentList.Add(r.Assembly);
-            start.ArgumentList.Add("4000");
-            using var process = System.Diagnostics.Process.Start(start)!;
+            using var process = StartFixture(r, 4000);
             try
             {
-                System.Threading.Thread.Sleep(1000); // past startup: Run is already jitted, only the rundown names it
                 string output = Path.Combine(r.Root, "attached.pgo");
-                var stderr = new StringWriter();
-                int exit = Pgo.Tool.Program.Run(new[] { "record", "--pid", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--duration", "1s", "--sample-share", "100%", "-o", output }, new StringWriter(), stderr);
+                var (exit, stderr) = Attach(process, output, "--duration", "1s", "--sample-share", "100%");
 
                 Assert.AreEqual(0, exit, stderr.ToString());
                 StringAssert.Contains(stderr.ToString(), "holds CPU samples only");
@@ -208,16 +203,11 @@ namespace Pgo.Build.Tests.Tool
         public void Attached_recording_samples_in_bursts_by_default_and_the_method_session_names_them()
         {
             var r = Recording();
-            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true };
-            start.ArgumentList.Add(r.Assembly);
-            start.ArgumentList.Add("6000");
-            using var process = System.Diagnostics.Process.Start(start)!;
+            using var process = StartFixture(r, 6000);
             try
             {
-                System.Threading.Thread.Sleep(1000);
                 string output = Path.Combine(r.Root, "bursts.pgo");
-                var stderr = new StringWriter();
-                int exit = Pgo.Tool.Program.Run(new[] { "record", "--pid", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--duration", "3s", "-o", output, "--keep-temp" }, new StringWriter(), stderr);
+                var (exit, stderr) = Attach(process, output, "--duration", "3s", "--keep-temp");
 
                 Assert.AreEqual(0, exit, stderr.ToString());
                 StringAssert.Contains(stderr.ToString(), "sampling 100 ms of every second");
@@ -254,6 +244,26 @@ namespace Pgo.Build.Tests.Tool
             var stderr = new StringWriter();
             Assert.AreEqual(2, Pgo.Tool.Program.Run(new[] { "record", "--sample-share", "50%", "--", "dotnet", "x.dll" }, new StringWriter(), stderr));
             StringAssert.Contains(stderr.ToString(), "--sample-share applies to an attached recording (--pid) only");
+        }
+
+        /// <summary>Runs the fixture for <paramref name="milliseconds"/>, returned 1 s later: past its startup, Run is already jitted and only a rundown names it.</summary>
+        private static System.Diagnostics.Process StartFixture(RecordedFixture.Recording r, int milliseconds)
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true };
+            start.ArgumentList.Add(r.Assembly);
+            start.ArgumentList.Add(milliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var process = System.Diagnostics.Process.Start(start)!;
+            System.Threading.Thread.Sleep(1000);
+            return process;
+        }
+
+        /// <summary>'pgo record --pid' on <paramref name="process"/>, in this process: exit code and stderr.</summary>
+        private static (int Exit, StringWriter Stderr) Attach(System.Diagnostics.Process process, string output, params string[] options)
+        {
+            var stderr = new StringWriter();
+            var args = new List<string> { "record", "--pid", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "-o", output };
+            args.AddRange(options);
+            return (Pgo.Tool.Program.Run(args, new StringWriter(), stderr), stderr);
         }
 
         private static ProfileFunction Function(ProfileData p, string name)
