@@ -90,7 +90,6 @@ namespace Pgo.Build.Tests.EndToEnd
         {
             PackageFeed.Cleanup();
             Tool.RecordedFixture.Cleanup();
-            Rewriting.DelegateFixture.Cleanup();
         }
     }
 }

@@ -95,8 +95,9 @@ namespace Pgo.Build.Tests.Rewriting
             using var dir = new TempDir();
             string first = r.CopyOutput(dir, "a");
             string second = r.CopyOutput(dir, "b");
-            RewriteStage.Run(first, Path.Combine(Path.GetDirectoryName(first)!, "pgo") is var h1 && CopyTo(r.HintDirectory, h1) ? h1 : "", DelegatesOnly);
-            RewriteStage.Run(second, Path.Combine(Path.GetDirectoryName(second)!, "pgo") is var h2 && CopyTo(r.HintDirectory, h2) ? h2 : "", DelegatesOnly);
+            using var other = new TempDir();
+            RewriteStage.Run(first, r.CopyHints(dir), DelegatesOnly);
+            RewriteStage.Run(second, r.CopyHints(other), DelegatesOnly);
 
             CollectionAssert.AreEqual(File.ReadAllBytes(first), File.ReadAllBytes(second), "two rewrites of the same input differ");
             CollectionAssert.AreEqual(File.ReadAllBytes(Path.ChangeExtension(first, ".pdb")), File.ReadAllBytes(Path.ChangeExtension(second, ".pdb")));
@@ -212,17 +213,6 @@ namespace Pgo.Build.Tests.Rewriting
         private static Dictionary<string, string[]> Guarded(RewriteOutcome outcome) => outcome.Guarded
             .Select(line => (Site: line.Substring(0, line.IndexOf(" IL_", StringComparison.Ordinal)), Targets: line.Substring(line.IndexOf(": ", StringComparison.Ordinal) + 2).Split(", ")))
             .ToDictionary(x => x.Site, x => x.Targets);
-
-        private static bool CopyTo(string source, string target)
-        {
-            Directory.CreateDirectory(target);
-            foreach (var file in Directory.GetFiles(source))
-            {
-                File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
-            }
-
-            return true;
-        }
 
         /// <summary>The JIT's listing of Helpers.Join, compiled fully optimized on first call (no tiering).</summary>
         private static string Disassemble(TempDir dir, string assembly, string name)

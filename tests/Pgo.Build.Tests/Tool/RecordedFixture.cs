@@ -19,12 +19,13 @@ namespace Pgo.Build.Tests.Tool
         /// <summary>One recording at a time: two at once on a small machine would shift where each one's samples land.</summary>
         private static readonly object RecordingLock = new object();
 
-        public static Recording Get(string fixture = "RecordTarget") =>
-            Recordings.GetOrAdd(fixture, name => new Lazy<Recording>(() =>
+        /// <param name="arguments">The program's arguments while it is recorded (default: <c>1500</c>, RecordTarget's milliseconds).</param>
+        public static Recording Get(string fixture = "RecordTarget", params string[] arguments) =>
+            Recordings.GetOrAdd(fixture + " " + string.Join(" ", arguments), _ => new Lazy<Recording>(() =>
             {
                 lock (RecordingLock)
                 {
-                    return Create(name);
+                    return Create(fixture, arguments.Length == 0 ? new[] { "1500" } : arguments);
                 }
             })).Value;
 
@@ -78,7 +79,7 @@ namespace Pgo.Build.Tests.Tool
             }
         }
 
-        private static Recording Create(string name)
+        private static Recording Create(string name, string[] arguments)
         {
             string root = Path.Combine(Path.GetTempPath(), "pgo-record-test-" + Guid.NewGuid().ToString("N").Substring(0, 8));
             string project = Path.Combine(root, name);
@@ -100,7 +101,9 @@ namespace Pgo.Build.Tests.Tool
             string profile = Path.Combine(root, "default.pgo");
             var stdout = new StringWriter();
             var stderr = new StringWriter();
-            int exit = Pgo.Tool.Program.Run(new[] { "record", "-o", profile, "--", "dotnet", assembly, "1500" }, stdout, stderr);
+            var command = new List<string> { "record", "-o", profile, "--", "dotnet", assembly };
+            command.AddRange(arguments);
+            int exit = Pgo.Tool.Program.Run(command.ToArray(), stdout, stderr);
             return new Recording
             {
                 Root = root,
