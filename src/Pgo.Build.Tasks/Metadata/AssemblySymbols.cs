@@ -198,6 +198,49 @@ namespace Pgo.Build.Metadata
         public const string DelegateGuardTypeName = "<PgoDelegateGuards>";
 
         /// <summary>
+        /// The calls of a method's IL to guards of the delegate-call rewrite: (IL offset, guard name, the guard's
+        /// declaring type as the runtime names it). Empty for a method without them or with IL this reader rejects.
+        /// </summary>
+        public static IReadOnlyList<(int IlOffset, string Guard, string HostType)> GuardCalls(MetadataReader reader, byte[] il)
+        {
+            var result = new List<(int, string, string)>();
+            try
+            {
+                foreach (var ins in IlReader.Read(il))
+                {
+                    if (!ins.HasToken || ins.OpCode.Value != System.Reflection.Emit.OpCodes.Call.Value)
+                    {
+                        continue;
+                    }
+
+                    var handle = MetadataTokens.EntityHandle(ins.Token);
+                    if (handle.Kind == HandleKind.MethodSpecification)
+                    {
+                        handle = reader.GetMethodSpecification((MethodSpecificationHandle)handle).Method;
+                    }
+
+                    if (handle.Kind != HandleKind.MethodDefinition)
+                    {
+                        continue;
+                    }
+
+                    var method = reader.GetMethodDefinition((MethodDefinitionHandle)handle);
+                    var type = method.GetDeclaringType();
+                    if (reader.GetString(reader.GetTypeDefinition(type).Name) == DelegateGuardTypeName)
+                    {
+                        result.Add((ins.Offset, reader.GetString(method.Name), MetadataNames.TypeFullName(reader, type)));
+                    }
+                }
+            }
+            catch (BadImageFormatException)
+            {
+                result.Clear();
+            }
+
+            return result;
+        }
+
+        /// <summary>
         /// A delegate call as the compiler wrote it (<c>callvirt D::Invoke</c>) or as the delegate-call rewrite left it
         /// (<c>call &lt;PgoDelegateGuards&gt;::InvokeN</c>, the same size): one fingerprint for both, so the runtime data of a
         /// rewritten build's recording applies to the next build and the rewrite does not look like an edit.

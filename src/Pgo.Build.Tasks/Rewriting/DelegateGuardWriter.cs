@@ -40,7 +40,6 @@ namespace Pgo.Build.Rewriting
         private readonly MethodReference _target;
         private readonly MethodReference _getType;
         private readonly List<MethodReference> _attributes = new List<MethodReference>();
-        private int _count;
 
         public DelegateGuardWriter(ModuleDefinition module)
         {
@@ -116,7 +115,7 @@ namespace Pgo.Build.Rewriting
             MethodDefinition? next = null;
             for (int g = groups.Count - 1; g >= 0; g--)
             {
-                next = Guard(groups[g].Host, invoke, groups[g].Checks, next, context.Count, typeParameters);
+                next = Guard(groups[g].Host, site, groups[g].Checks, next, context.Count, typeParameters);
             }
 
             site.Call.OpCode = OpCodes.Call;
@@ -124,10 +123,10 @@ namespace Pgo.Build.Rewriting
             return true;
         }
 
-        private MethodDefinition Guard(TypeDefinition host, MethodReference invoke, List<(DelegateCache Cache, GuardShape Shape)> checks,
+        private MethodDefinition Guard(TypeDefinition host, PlannedSite site, List<(DelegateCache Cache, GuardShape Shape)> checks,
             MethodDefinition? next, int genericCount, int typeParameters)
         {
-            var guard = new MethodDefinition("Invoke" + (_count++).ToString(CultureInfo.InvariantCulture),
+            var guard = new MethodDefinition(GuardName.Of(site, checks.Select(c => c.Cache.Target)),
                 MethodAttributes.Assembly | MethodAttributes.Static | MethodAttributes.HideBySig, _module.TypeSystem.Void)
             {
                 ImplAttributes = MethodImplAttributes.IL | MethodImplAttributes.Managed | MethodImplAttributes.AggressiveInlining,
@@ -137,6 +136,7 @@ namespace Pgo.Build.Rewriting
                 guard.GenericParameters.Add(new GenericParameter("T" + i.ToString(CultureInfo.InvariantCulture), guard));
             }
 
+            var invoke = site.Invoke;
             TypeReference Rebase(TypeReference t) => DelegateGuardTypes.Map(t, gp =>
                 guard.GenericParameters[gp.Type == GenericParameterType.Type ? gp.Position : typeParameters + gp.Position]);
 

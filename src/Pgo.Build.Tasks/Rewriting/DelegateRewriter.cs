@@ -137,6 +137,7 @@ namespace Pgo.Build.Rewriting
         {
             DelegateTargetSource.Runtime => "from the runtime's histograms",
             DelegateTargetSource.Sampled => "from sampled call edges",
+            DelegateTargetSource.Carried => "kept from the recorded build's guards",
             _ => "static method groups the runtime counts without naming",
         };
 

@@ -21,6 +21,9 @@ namespace Pgo.Build.Rewriting
         /// <summary>A sampled call edge from the caller, at the call's line, to the target.</summary>
         Sampled,
 
+        /// <summary>A guard of the recorded build (the profile of a guarded build names its guards: <see cref="GuardName"/>).</summary>
+        Carried,
+
         /// <summary>
         /// A static method group of exactly the site's delegate type: the runtime counts calls of static-method
         /// delegates without naming their target, so a site whose histogram is mostly unnamed guesses them.
@@ -123,6 +126,7 @@ namespace Pgo.Build.Rewriting
         {
             var collected = new Dictionary<Instruction, SiteEvidence>();
             CollectRecorded(module, symbols, records, collected);
+            CollectCarried(module, symbols, records, collected);
             CollectSampled(module, symbols, edges, caches, collected);
 
             var sites = new List<PlannedSite>();
@@ -183,7 +187,7 @@ namespace Pgo.Build.Rewriting
                         {
                             evidence.AddRecorded(target, r.Value);
                         }
-                        else if (r.Handle.Contains("|@|"))
+                        else if (r.Handle.Contains("|@|") && GuardName.Parse(r.Handle) == null)
                         {
                             evidence.UnresolvedRecorded++; // a target of another assembly or of a generic type
                         }
@@ -191,6 +195,77 @@ namespace Pgo.Build.Rewriting
                     else
                     {
                         evidence.RecordedTotal = Saturating.Add(evidence.RecordedTotal, r.Value);
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// A recording of a guarded build: its guards' names say which call they guard and for which targets
+        /// (<see cref="GuardName"/>), whether the guard ran on its own (its records) or inlined into the recorded
+        /// caller (<c>pgo record</c> notes every guard call of a recorded method); a guarded target is evidence for the
+        /// same call of this build. Calls no test caught show in the guard's own delegate histogram.
+        /// </summary>
+        private static void CollectCarried(ModuleDefinition module, AssemblySymbols symbols, IReadOnlyList<RuntimeRecord> records, Dictionary<Instruction, SiteEvidence> collected)
+        {
+            string prefix = symbols.AssemblyName + "!";
+            var guards = records.Where(r => r.Method.StartsWith(prefix, StringComparison.Ordinal))
+                .SelectMany(r => new[] { r.Method, r.Handle }).Distinct(StringComparer.Ordinal)
+                .Select(GuardName.Parse).Where(g => g != null).Select(g => g!.Value).Distinct().ToList();
+            if (guards.Count == 0)
+            {
+                return;
+            }
+
+            var typesByRuntimeName = DelegateCaches.AllTypes(module).GroupBy(DelegateNames.RuntimeName, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+            var bySite = guards.GroupBy(g => g.SiteHash, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+            foreach (var type in DelegateCaches.AllTypes(module))
+            {
+                foreach (var method in type.Methods.Where(m => m.HasBody))
+                {
+                    if (!bySite.TryGetValue(GuardName.SiteHash(method), out var entries))
+                    {
+                        continue;
+                    }
+
+                    foreach (var (offset, _, targets) in entries)
+                    {
+                        var call = method.Body.Instructions.FirstOrDefault(i => i.Offset == offset);
+                        if (call == null || !IsInvoke(call))
+                        {
+                            continue;
+                        }
+
+                        var evidence = Evidence(collected, method, call);
+                        var invoke = (MethodReference)call.Operand;
+                        MethodDefinition? Resolve(string name)
+                        {
+                            int dot = name.LastIndexOf('.');
+                            return dot > 0 && typesByRuntimeName.TryGetValue(name.Substring(0, dot), out var declaring)
+                                ? declaring.Methods.FirstOrDefault(m => m.Name == name.Substring(dot + 1) && m.Parameters.Count == invoke.Parameters.Count && !m.HasGenericParameters)
+                                : null;
+                        }
+
+                        foreach (string name in targets)
+                        {
+                            var target = Resolve(name);
+                            if (target != null)
+                            {
+                                evidence.AddCarried(target);
+                            }
+                        }
+
+                        // What the guard's own delegate call saw: the calls its tests did not catch.
+                        foreach (var r in records.Where(r => r.Kind == InstrumentationKind.HandleHistogramMethods && GuardName.Parse(r.Method) is var g && g != null
+                            && g.Value.SiteHash == GuardName.SiteHash(method) && g.Value.IlOffset == offset && GuardName.Parse(r.Handle) == null))
+                        {
+                            int at = r.Handle.IndexOf("|@|", StringComparison.Ordinal);
+                            var missed = at > 0 ? Resolve(RuntimeHandles.TypePart(r.Handle.Substring(at + 3)) + "." + r.Handle.Substring(0, at)) : null;
+                            if (missed != null)
+                            {
+                                evidence.AddRecorded(missed, r.Value);
+                            }
+                        }
                     }
                 }
             }
@@ -291,6 +366,12 @@ namespace Pgo.Build.Rewriting
                 chosen.Add(new PlannedTarget(target, usable, source, weight));
             }
 
+            // A guard of the recorded build caught these calls: they stay guarded, first, each as likely as the others.
+            foreach (var target in evidence.Carried)
+            {
+                Take(target, DelegateTargetSource.Carried, 0, 1.0 / evidence.Carried.Count);
+            }
+
             long total = Math.Max(evidence.RecordedTotal, Saturating.Sum(evidence.Recorded.Values));
             foreach (var kv in evidence.Recorded.OrderByDescending(kv => kv.Value).ThenBy(kv => DelegateNames.Method(kv.Key), StringComparer.Ordinal))
             {
@@ -376,6 +457,17 @@ namespace Pgo.Build.Rewriting
 
             public void AddRecorded(MethodDefinition target, long value) =>
                 Recorded[target] = Saturating.Add(Recorded.TryGetValue(target, out long v) ? v : 0, value);
+
+            /// <summary>Targets a guard of the recorded build tested for, in its order.</summary>
+            public List<MethodDefinition> Carried { get; } = new List<MethodDefinition>();
+
+            public void AddCarried(MethodDefinition target)
+            {
+                if (!Carried.Contains(target))
+                {
+                    Carried.Add(target);
+                }
+            }
 
             public void AddSampled(MethodDefinition target, long value) =>
                 Sampled[target] = Saturating.Add(Sampled.TryGetValue(target, out long v) ? v : 0, value);

@@ -34,8 +34,7 @@ namespace Pgo.Build.Rewriting
             string statePath = Path.Combine(hintDirectory, StateFileName);
             var previous = ReadState(statePath);
             var (records, edges) = RewriteStage.ReadHints(hintDirectory);
-            string hints = Sha256Hex.Of(string.Join("|", Content(Path.Combine(hintDirectory, Hints.HintFileNames.DevirtHints)),
-                Content(Path.Combine(hintDirectory, Hints.HintFileNames.InlineHints)), options.Stamp,
+            string hints = Sha256Hex.Of(string.Join("|", RewriteStage.HintsStamp(hintDirectory), options.Stamp,
                 typeof(ReferenceRewriteStage).Assembly.ManifestModule.ModuleVersionId.ToString("N")));
             var rewritten = new List<RewrittenReference>();
             var state = new TextTable(FormatName);
@@ -114,7 +113,5 @@ namespace Pgo.Build.Rewriting
 
             return result;
         }
-
-        private static string Content(string path) => File.Exists(path) ? Sha256Hex.Of(File.ReadAllBytes(path)) : "-";
     }
 }

@@ -81,8 +81,7 @@ namespace Pgo.Build.Rewriting
 
             byte[] original = ours ? File.ReadAllBytes(savedDll) : current;
             string stamp = Sha256Hex.Of(string.Join("|",
-                Sha256Hex.Of(original), options.Stamp, Content(Path.Combine(hintDirectory, HintFileNames.DevirtHints)),
-                Content(Path.Combine(hintDirectory, HintFileNames.InlineHints)), typeof(RewriteStage).Assembly.ManifestModule.ModuleVersionId.ToString("N")));
+                Sha256Hex.Of(original), options.Stamp, HintsStamp(hintDirectory), typeof(RewriteStage).Assembly.ManifestModule.ModuleVersionId.ToString("N")));
             if (state != null && state.Stamp == stamp && state.OutputSha == currentSha)
             {
                 return new RewriteOutcome(state.Lines.Select(l => l + " (up to date)").ToList(), false) { Guarded = state.Guarded };
@@ -195,13 +194,27 @@ namespace Pgo.Build.Rewriting
             return (image, pdb, new RewriteOutcome(lines, image != null) { Guarded = guarded, Inlined = inlined });
         }
 
+        /// <summary>
+        /// The call records (delegate histograms), the records of a recorded build's guards (whose names carry their
+        /// targets, <see cref="GuardName"/>; a guard whose fast path always hit has block counts only) and the hot edges.
+        /// </summary>
         public static (IReadOnlyList<RuntimeRecord> Records, IReadOnlyList<CallEdge> Edges) ReadHints(string hintDirectory)
         {
             string devirt = Path.Combine(hintDirectory, HintFileNames.DevirtHints);
+            string blocks = Path.Combine(hintDirectory, HintFileNames.BlockCounts);
             string inline = Path.Combine(hintDirectory, HintFileNames.InlineHints);
-            return (File.Exists(devirt) ? RuntimeRecordFiles.ReadDevirtHints(devirt) : Array.Empty<RuntimeRecord>(),
-                File.Exists(inline) ? InlineHintsFile.Read(inline) : Array.Empty<CallEdge>());
+            var records = new List<RuntimeRecord>(File.Exists(devirt) ? RuntimeRecordFiles.ReadDevirtHints(devirt) : Array.Empty<RuntimeRecord>());
+            if (File.Exists(blocks))
+            {
+                records.AddRange(RuntimeRecordFiles.ReadBlockCounts(blocks).Where(r => r.Method.Contains(Metadata.IlFingerprint.DelegateGuardTypeName)));
+            }
+
+            return (records, File.Exists(inline) ? InlineHintsFile.Read(inline) : Array.Empty<CallEdge>());
         }
+
+        /// <summary>The hint files the IL consumers read, by content (their stages' stamps).</summary>
+        internal static string HintsStamp(string hintDirectory) => string.Join("|",
+            new[] { HintFileNames.DevirtHints, HintFileNames.BlockCounts, HintFileNames.InlineHints }.Select(n => Content(Path.Combine(hintDirectory, n))));
 
         private static string Content(string path) => File.Exists(path) ? Sha256Hex.Of(File.ReadAllBytes(path)) : "-";
 

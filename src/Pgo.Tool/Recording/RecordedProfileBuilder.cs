@@ -151,6 +151,7 @@ namespace Pgo.Tool.Recording
 
                 resolved++;
                 AddMethodRecords(entry, matches[0].Function, matches[0].Symbol!);
+                AddGuardCalls(candidates.First(c => _symbols.Function(c).Symbol?.SystemName == matches[0].Symbol!.SystemName), matches[0].Function, matches[0].Symbol!);
             }
 
             return (resolved, ambiguous, _samples.Count - before);
@@ -210,6 +211,38 @@ namespace Pgo.Tool.Recording
                     long value = record.Counts[i];
                     _samples.Add(new ProfileSample(new[] { site }, call ? new[] { 0L, 0L, value, 0L } : new[] { 0L, 0L, 0L, value }, valueLabels));
                 }
+            }
+        }
+
+        /// <summary>
+        /// A recorded method of a build with delegate guards: one entry per guard call (a delegate-target record at the
+        /// call, naming the guard: its name lists its targets), so the next build keeps those guards even where the
+        /// guard was inlined and left no record of its own (Go's iterative stability; Rewriting.GuardName).
+        /// </summary>
+        private void AddGuardCalls(JittedMethod method, ProfileFunction function, MethodSymbol symbol)
+        {
+            var calls = _symbols.GuardCalls(method);
+            if (calls.Count == 0)
+            {
+                return;
+            }
+
+            string assembly = symbol.SystemName.Substring(0, Math.Max(0, symbol.SystemName.IndexOf('!')));
+            foreach (var (ilOffset, guard, host) in calls)
+            {
+                string handle = guard + "|@|" + host + ", " + assembly;
+                var labels = new List<ProfileLabel>
+                {
+                    Num(EmbeddedPgo.IlSizeLabel, symbol.IlSize),
+                    Num(EmbeddedPgo.IlHashLabel, symbol.IlHash),
+                    Num(EmbeddedPgo.KindLabel, InstrumentationKind.HandleHistogramMethods),
+                    Num(EmbeddedPgo.IlOffsetLabel, ilOffset),
+                    Num(EmbeddedPgo.OtherLabel, 0x20000000L), // the runtime's delegate flag
+                    new ProfileLabel(EmbeddedPgo.MethodLabel, handle, 0, ""),
+                };
+                var site = Location(new ProfileLine(function, symbol.LineAt(ilOffset)));
+                var target = Location(new ProfileLine(DelegateTargetFunction(handle), 0));
+                _samples.Add(new ProfileSample(new[] { target, site }, new[] { 0L, 0L, 1L, 0L }, labels));
             }
         }
 

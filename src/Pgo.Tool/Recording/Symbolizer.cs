@@ -72,6 +72,17 @@ namespace Pgo.Tool.Recording
         }
 
         /// <summary>
+        /// The calls of a method to guards of Pgo.Build's delegate-call rewrite (a guarded build being recorded): the
+        /// recording notes them, since an inlined guard leaves no record of its own (IlFingerprint.GuardCalls).
+        /// </summary>
+        public IReadOnlyList<(int IlOffset, string Guard, string HostType)> GuardCalls(JittedMethod method)
+        {
+            _trace.Modules.TryGetValue(method.ModuleId, out var path);
+            var assembly = path == null || method.Token == 0 ? null : Assembly(path);
+            return assembly == null ? Array.Empty<(int, string, string)>() : IlFingerprint.GuardCalls(assembly.Reader, assembly.GetIl(method.Token));
+        }
+
+        /// <summary>
         /// A method whose module cannot be read here (a trace from another machine): its identity from the runtime's
         /// own names, in our format: readable <c>Ns.Outer.Inner.Method</c> and <c>Asm!Ns.Outer`1+Inner::Method(args)</c>
         /// with the runtime's spelling of the parameter types; no file, no lines.

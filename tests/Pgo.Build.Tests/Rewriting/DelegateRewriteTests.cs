@@ -149,6 +149,39 @@ namespace Pgo.Build.Tests.Rewriting
             Assert.IsFalse(Directory.Exists(Path.Combine(hints, RewriteStage.OriginalDirectory)) && Directory.EnumerateFiles(Path.Combine(hints, RewriteStage.OriginalDirectory)).Any());
         }
 
+        /// <summary>
+        /// Go's iterative stability: a recording of the guarded build has no delegate histogram at a guarded call (it is
+        /// a direct call now), but names its guards; the next build guards the same calls for the same targets.
+        /// </summary>
+        [TestMethod]
+        public void A_recording_of_the_guarded_build_gives_the_same_guards()
+        {
+            var r = DelegateFixture.Get();
+            using var dir = new TempDir();
+            string guarded = r.CopyOutput(dir, "guarded");
+            var first = RewriteStage.Run(guarded, r.CopyHints(dir), DelegatesOnly);
+            string profile = dir.Combine("guarded.pgo");
+            var stderr = new StringWriter();
+            Assert.AreEqual(0, global::Pgo.Tool.Program.Run(new[] { "record", "-o", profile, "--", "dotnet", guarded, "train" }, new StringWriter(), stderr), stderr.ToString());
+            string hints = dir.Combine("iterated");
+            global::Pgo.Build.Engine.PgoEngine.Run(new global::Pgo.Build.Engine.PgoRequest(profile, hints, dir.Combine("cache")), new RecordingLog());
+
+            var second = RewriteStage.Run(r.CopyOutput(dir, "rebuilt"), hints, DelegatesOnly);
+
+            Assert.AreEqual(0, RuntimeRecordFiles.ReadDevirtHints(Path.Combine(hints, HintFileNames.DevirtHints))
+                .Count(x => x.Method.Contains("Helpers::Join") && x.Kind == InstrumentationKind.HandleHistogramIntCount),
+                "the guarded build still recorded a delegate histogram at Join's call: not a test of the carried guards");
+            var expected = Guarded(first).ToDictionary(kv => kv.Key, kv => kv.Value.Select(t => t.Split(' ')[0]).OrderBy(t => t, StringComparer.Ordinal).ToArray());
+            var actual = Guarded(second).ToDictionary(kv => kv.Key, kv => kv.Value.Select(t => t.Split(' ')[0]).OrderBy(t => t, StringComparer.Ordinal).ToArray());
+            CollectionAssert.AreEqual(expected.Keys.ToList(), actual.Keys.ToList(), second.Lines[0]);
+            foreach (var site in expected.Keys)
+            {
+                CollectionAssert.AreEqual(expected[site], actual[site], site + ": " + second.Lines[0]);
+            }
+
+            StringAssert.Contains(second.Lines[0], "kept from the recorded build's guards");
+        }
+
         [TestMethod]
         public void Only_the_compilers_caches_qualify_a_user_field_assigned_a_delegate_does_not()
         {
