@@ -241,6 +241,33 @@ namespace Pgo.Build.Tests.Unit
             Assert.AreEqual(result.Summary, state.Summary);
         }
 
+        /// <summary>A sample type is the profile author's text: a newline in it must not inject rows into the hint files or the cache entry.</summary>
+        [TestMethod]
+        public void SampleTypeWithANewlineInjectsNoRowsIntoHintFilesOrTheCacheEntry()
+        {
+            using var dir = new TempDir();
+            var b = PprofBuilder.Cpu();
+            b.Message.SampleType[1].Unit = b.Str("nanoseconds\nE\t0\t999\tinjected.Caller\tinjected.Callee\n# edges: 2");
+            ulong main = b.Function("App.Program.Main", 1, "App.cs");
+            ulong work = b.Function("App.Program.Work", 5, "App.cs");
+            b.Sample(new long[] { 3, 30 }, b.Location(0, (work, 6)), b.Location(0, (main, 2)));
+            string profile = dir.Write("default.pgo", b.ToBytes());
+            var request = Request(dir, profile);
+            request.Options = new AnalysisOptions("cpu");
+
+            var first = PgoEngine.Run(request, new RecordingLog());
+            var second = PgoEngine.Run(request, new RecordingLog());
+
+            Assert.IsFalse(first.CacheHit);
+            Assert.IsTrue(second.CacheHit, "the entry must read back");
+            Assert.AreEqual(first.Graph.SampleType, second.Graph.SampleType);
+            StringAssert.StartsWith(second.Graph.SampleType, "cpu/nanoseconds\nE\t0");
+            Assert.AreEqual(1, second.Graph.Edges.Count);
+            var hints = InlineHintsFile.Read(dir.Combine("out", HintFileNames.InlineHints));
+            Assert.AreEqual("App.Program.Main -> App.Program.Work", string.Join(";", hints.Select(e => e.Caller + " -> " + e.Callee)));
+            Assert.AreEqual(first.Graph.SampleType, TextTable.Read(dir.Combine("out", HintFileNames.InlineHints), InlineHintsFile.FormatName).Get("sample-type"));
+        }
+
         [TestMethod]
         public void SecondRunIsACacheHitAndRewritesNothing()
         {

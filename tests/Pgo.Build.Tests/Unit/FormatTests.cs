@@ -95,6 +95,70 @@ namespace Pgo.Build.Tests.Unit
         }
 
         [TestMethod]
+        [DataRow("samples/count\nE\t0\t999\tinjected\tedge")]
+        [DataRow("x\r# key: forged")]
+        [DataRow("tab\tstays, back\\slash, \\n literal, \\")]
+        [DataRow("ends with a backslash\\")]
+        [DataRow("\n")]
+        public void TextTableMetadataValuesAreEscapedSoNoValueInjectsARowOrAKey(string value)
+        {
+            var table = new TextTable("PGO-TEST V1").Meta("sample-type", value).Meta("after", "x").Row("a", "b");
+
+            string text = Utf8.GetString(table.ToBytes());
+            var parsed = TextTable.Parse(text, "PGO-TEST V1");
+
+            Assert.AreEqual(4, text.Split('\n').Length - 1, "one line per metadata entry and row:\n" + text);
+            Assert.AreEqual(2, parsed.Metadata.Count, text);
+            Assert.AreEqual(value, parsed.Get("sample-type"));
+            Assert.AreEqual("x", parsed.Get("after"));
+            Assert.AreEqual(1, parsed.Rows.Count, text);
+        }
+
+        [TestMethod]
+        public void TextTableMetadataKeepsTabsReadableAndEscapesLineBreaks()
+        {
+            string text = Utf8.GetString(new TextTable("PGO-TEST V1").Meta("columns", "a\tb").Meta("v", "1\n2\\3").ToBytes());
+
+            Assert.AreEqual("PGO-TEST V1\n# columns: a\tb\n# v: 1\\n2\\\\3\n", text);
+        }
+
+        [TestMethod]
+        public void TextTableRoundTripsEveryAwkwardValueAsMetadataAndAsField()
+        {
+            var awkward = new[] { "", "\\", "\\\\", "\\n", "\\#", "#", "# k: v", "\t", "\r\n", "a\\tb", "x: y", " lead and trail ", "\u00e9\U0001F600", "\\r\\t\\\\" };
+            foreach (var a in awkward)
+            {
+                foreach (var b in awkward)
+                {
+                    string value = a + b;
+                    var table = new TextTable("PGO-TEST V1").Meta("k", value).Row(value, value).Row("#" + value, "z");
+
+                    var parsed = TextTable.Parse(Utf8.GetString(table.ToBytes()), "PGO-TEST V1");
+
+                    Assert.AreEqual(value, parsed.Get("k"), "metadata: " + value);
+                    Assert.AreEqual(2, parsed.Rows.Count, value);
+                    CollectionAssert.AreEqual(new[] { value, value }, parsed.Rows[0], "fields: " + value);
+                    CollectionAssert.AreEqual(new[] { "#" + value, "z" }, parsed.Rows[1], "fields: " + value);
+                }
+            }
+        }
+
+        [TestMethod]
+        public void HintFileWithASampleTypeHoldingANewlineReadsBackItsOwnRowsOnly()
+        {
+            using var dir = new TempDir();
+            var provenance = new HintProvenance(Sha, "cpu/nanoseconds\ncaller\t1\tinjected\t999", 99);
+            var edges = new[] { new CallEdge("A", "B", 3, 10) };
+            string path = dir.Write(HintFileNames.InlineHints, InlineHintsFile.Write(edges, 10, true, provenance));
+
+            var back = InlineHintsFile.Read(path);
+
+            Assert.AreEqual(1, back.Count);
+            Assert.AreEqual("A", back[0].Caller);
+            Assert.AreEqual(provenance.SampleType, TextTable.Read(path, InlineHintsFile.FormatName).Get("sample-type"));
+        }
+
+        [TestMethod]
         public void TextTableRejectsAnotherFormat()
         {
             var e = Assert.ThrowsExactly<FormatException>(() => TextTable.Parse("PGO-OTHER V1\n", "PGO-TEST V1"));
