@@ -189,7 +189,7 @@ namespace Pgo.Build.Engine
                 catch (Exception e) when ((e is IOException || e is UnauthorizedAccessException) && !cache.TryLoad(sha, variant, out PreprocessedProfile _))
                 {
                     // (A parallel build of another project that stored the same entry first is not a failure.)
-                    log.Warning(PgoCodes.CacheWriteFailed, $"could not write the PGO cache entry under '{cache.Directory}': {e.Message}. The build goes on; the next build decodes the profile again.", null);
+                    log.Warning(PgoCodes.CacheWriteFailed, $"could not write the PGO cache entry under '{cache.Directory}': {Sentence(e.Message)} The build goes on; the next build decodes the profile again.", null);
                 }
             }
 
@@ -374,6 +374,13 @@ namespace Pgo.Build.Engine
 
                 _inner.Warning(code, text, file);
             }
+        }
+
+        /// <summary>An exception's message as one sentence: a final period only once, whether the message had one or not.</summary>
+        internal static string Sentence(string message)
+        {
+            string trimmed = message.TrimEnd();
+            return trimmed.EndsWith(".", StringComparison.Ordinal) ? trimmed : trimmed + ".";
         }
 
         private static bool AllOutputsExist(string outputDirectory)

@@ -442,6 +442,32 @@ namespace Pgo.Build.Tests.Unit
             Assert.AreEqual("PGO102", warning.Code);
             Assert.IsNull(warning.File);
             StringAssert.StartsWith(warning.Text, $"could not write the PGO cache entry under '{notADirectory}': ");
+            StringAssert.EndsWith(warning.Text, ". The build goes on; the next build decodes the profile again.");
+            Assert.IsFalse(warning.Text.Contains("..", StringComparison.Ordinal), warning.Text);
+        }
+
+        [TestMethod]
+        public void ReadOnlyCacheDirectoryIsPgo102WithOnePeriodAndTheHintsAreStillWritten()
+        {
+            using var dir = new TempDir();
+            string profile = dir.Copy(TestData.InlineHot, "default.pgo");
+            string cache = dir.Combine("cache");
+            Directory.CreateDirectory(Path.Combine(cache, "graphs"));
+            var log = new RecordingLog();
+
+            PgoResult result;
+            using (new ReadOnlyDirectory(cache))
+            {
+                result = PgoEngine.Run(new PgoRequest(profile, dir.Combine("out"), cache), log);
+            }
+
+            Assert.AreEqual(4, result.Graph.Edges.Count);
+            Assert.AreEqual(3, InlineHintsFile.Read(dir.Combine("out", HintFileNames.InlineHints)).Count);
+            var warning = log.Warnings.Single(w => w.Code == PgoCodes.CacheWriteFailed);
+            StringAssert.StartsWith(warning.Text, $"could not write the PGO cache entry under '{cache}': ");
+            StringAssert.EndsWith(warning.Text, ". The build goes on; the next build decodes the profile again.");
+            Assert.IsFalse(warning.Text.Contains("..", StringComparison.Ordinal), "doubled period: " + warning.Text);
+            Assert.AreEqual(0, Directory.GetFileSystemEntries(Path.Combine(cache, "graphs")).Length);
         }
 
         [TestMethod]
