@@ -139,6 +139,61 @@ namespace Pgo.Build.Tests.Unit
             Assert.AreEqual(string.Join("; ", first.Graph.Edges), string.Join("; ", third.Graph.Edges));
         }
 
+        /// <summary>
+        /// Damage that still parses: one flipped byte inside a function name, or a changed weight. The entry's checksum
+        /// makes it a miss; the build says so, writes the same hint files as from scratch, and the entry is repaired.
+        /// </summary>
+        [TestMethod]
+        [DataRow("F\t5\t5\texample.com/pgo/inline.T\n", "F\t5\t5\texample.com/pgo/inline.U\n")]
+        [DataRow("\texample.com/pgo/inline.A\t", "\texample.com/pgo/inline.@\t")]
+        [DataRow("F\t124\t", "F\t125\t")]
+        [DataRow("E\t7\t129\t", "E\t7\t128\t")]
+        public void EntryChangedInsideANameOrANumberIsReportedRecomputedAndRepaired(string find, string replace)
+        {
+            using var dir = new TempDir();
+            string profile = dir.Copy(TestData.InlineHot, "default.pgo");
+            var fresh = PgoEngine.Run(new PgoRequest(profile, dir.Combine("fresh"), dir.Combine("fresh-cache")), new RecordingLog());
+            var request = Request(dir, profile);
+            PgoEngine.Run(request, new RecordingLog());
+            string entry = new GraphCache(request.CacheDirectory).PathFor(InlineHotSha);
+            byte[] good = File.ReadAllBytes(entry);
+            string text = Encoding.UTF8.GetString(good);
+            Assert.AreEqual(1, CountOf(text, find), "the damage must hit exactly one place: " + find);
+            File.WriteAllText(entry, text.Replace(find, replace));
+            foreach (var f in OutputPaths(dir))
+            {
+                File.Delete(f);
+            }
+
+            var log = new RecordingLog();
+            var damaged = PgoEngine.Run(request, log);
+
+            Assert.AreEqual(CacheStatus.Replaced, damaged.Cache);
+            Assert.AreEqual(damaged.Summary + " (cache miss: damaged entry replaced, profile decoded)", damaged.SummaryWithStatus);
+            Assert.AreEqual(
+                $"PGO: the cache entry {entry} is damaged (checksum mismatch: the entry changed after it was written); it was removed, the profile is decoded again and the entry written anew.",
+                log.Messages.Single(m => m.Contains("damaged", StringComparison.Ordinal)));
+            CollectionAssert.AreEqual(good, File.ReadAllBytes(entry), "the entry is repaired");
+            foreach (var name in HintFileNames.All)
+            {
+                CollectionAssert.AreEqual(File.ReadAllBytes(dir.Combine("fresh", name)), File.ReadAllBytes(dir.Combine("out", name)), name);
+            }
+
+            Assert.AreEqual(fresh.Summary, damaged.Summary);
+            Assert.AreEqual(CacheStatus.Hit, PgoEngine.Run(request, new RecordingLog()).Cache);
+        }
+
+        private static int CountOf(string text, string part)
+        {
+            int count = 0;
+            for (int i = text.IndexOf(part, StringComparison.Ordinal); i >= 0; i = text.IndexOf(part, i + 1, StringComparison.Ordinal))
+            {
+                count++;
+            }
+
+            return count;
+        }
+
         [TestMethod]
         public void GarbageProfileIsPgo002AndLeavesNoCacheEntryAndNoHintFiles()
         {
