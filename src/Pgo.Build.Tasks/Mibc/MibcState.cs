@@ -1,5 +1,4 @@
 using System;
-using System.Globalization;
 using System.IO;
 using System.Linq;
 using Pgo.Build.Hints;
@@ -22,8 +21,8 @@ namespace Pgo.Build.Mibc
 
         public static string StampFor(string assemblyPath, string hintDirectory, bool isExecutable) =>
             Sha256Hex.Of(string.Join("|",
-                new[] { FileStamp(assemblyPath) }
-                    .Concat(Inputs.Select(name => FileStamp(Path.Combine(hintDirectory, name))))
+                new[] { FileStamp.Of(assemblyPath) }
+                    .Concat(Inputs.Select(name => FileStamp.Of(Path.Combine(hintDirectory, name))))
                     .Concat(new[] { isExecutable ? "exe" : "lib", typeof(MibcState).Assembly.ManifestModule.ModuleVersionId.ToString("N") })));
 
         /// <summary>Whether this state answers for <paramref name="stamp"/> and its .mibc (if any) is still there.</summary>
@@ -55,12 +54,6 @@ namespace Pgo.Build.Mibc
             {
                 return null;
             }
-        }
-
-        private static string FileStamp(string path)
-        {
-            var info = new FileInfo(path);
-            return string.Format(CultureInfo.InvariantCulture, "{0}:{1}:{2}", info.FullName, info.Exists ? info.Length : -1, info.Exists ? info.LastWriteTimeUtc.Ticks : 0);
         }
 
         private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
