@@ -57,9 +57,15 @@ namespace Pgo.Build.Caching
             return Path.Combine(string.IsNullOrEmpty(home) ? Path.GetTempPath() : home, ".cache", "pgo-build");
         }
 
+        /// <summary>Where the entries live.</summary>
+        public string GraphsDirectory => Path.Combine(Directory, "graphs");
+
+        /// <summary>Removes the temporary files of interrupted writes whose writers are gone (<see cref="AtomicFile.SweepTemporaryFiles"/>).</summary>
+        public int SweepTemporaryFiles() => AtomicFile.SweepTemporaryFiles(GraphsDirectory);
+
         /// <summary>The entry of a profile; <paramref name="variant"/> names settings that change the graph (a chosen sample type).</summary>
         public string PathFor(string profileSha256, string variant = "") =>
-            Path.Combine(Directory, "graphs", Sha256Hex.Of(EngineVersion + "\n" + profileSha256 + (variant.Length == 0 ? "" : "\n" + variant)) + ".graph");
+            Path.Combine(GraphsDirectory, Sha256Hex.Of(EngineVersion + "\n" + profileSha256 + (variant.Length == 0 ? "" : "\n" + variant)) + ".graph");
 
         /// <summary>
         /// Looks an entry up. An entry that cannot be used (unreadable, another format, a checksum that does not match

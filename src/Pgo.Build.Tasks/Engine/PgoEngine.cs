@@ -137,6 +137,7 @@ namespace Pgo.Build.Engine
         /// </summary>
         public static PgoOutcome RunIncremental(PgoRequest request, IPgoLog log, CancellationToken cancellation = default)
         {
+            ReportSwept(log, AtomicFile.SweepTemporaryFiles(request.OutputDirectory), request.OutputDirectory);
             string stamp = StateFile.StampFor(request.ProfilePath, request.SettingsKey);
             var state = StateFile.TryRead(Path.Combine(request.OutputDirectory, HintFileNames.State));
             if (state != null && state.Matches(stamp) && AllOutputsExist(request.OutputDirectory))
@@ -207,6 +208,7 @@ namespace Pgo.Build.Engine
             var lookup = CacheLookup.Absent;
             if (cache != null)
             {
+                ReportSwept(log, cache.SweepTemporaryFiles(), cache.GraphsDirectory);
                 lookup = cache.Load(sha, variant, out PreprocessedProfile cached, out string problem);
                 if (lookup == CacheLookup.Hit)
                 {
@@ -415,6 +417,15 @@ namespace Pgo.Build.Engine
                 }
 
                 _inner.Warning(code, text, file);
+            }
+        }
+
+        /// <summary>Logs what <see cref="AtomicFile.SweepTemporaryFiles"/> removed, if anything.</summary>
+        public static void ReportSwept(IPgoLog log, int removed, string directory)
+        {
+            if (removed > 0)
+            {
+                log.Message(string.Format(CultureInfo.InvariantCulture, "PGO: removed {0} temporary file{1} of an interrupted write in {2}.", removed, removed == 1 ? "" : "s", directory));
             }
         }
 

@@ -2,6 +2,8 @@ using System;
 using System.Globalization;
 using System.IO;
 using Microsoft.Build.Framework;
+using Pgo.Build.Engine;
+using Pgo.Build.IO;
 using Pgo.Build.Inlining;
 
 namespace Pgo.Build.Tasks
@@ -30,6 +32,8 @@ namespace Pgo.Build.Tasks
                 return false;
             }
 
+            string assembly = Path.GetFullPath(Assembly);
+            PgoEngine.ReportSwept(new TaskLog(Log), AtomicFile.SweepTemporaryFiles(Path.GetDirectoryName(assembly)!, Path.GetFileName(assembly) + "."), Path.GetDirectoryName(assembly)!);
             try
             {
                 var outcome = InliningStage.Run(Path.GetFullPath(Assembly), Path.GetFullPath(HintDirectory), budget, RestoreOnly);
