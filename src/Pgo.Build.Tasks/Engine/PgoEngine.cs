@@ -206,18 +206,14 @@ namespace Pgo.Build.Engine
             options ??= AnalysisOptions.Default;
             string variant = options.CacheVariant;
             var lookup = CacheLookup.Absent;
+            string problem = "";
             if (cache != null)
             {
                 ReportSwept(log, cache.SweepTemporaryFiles(), cache.GraphsDirectory);
-                lookup = cache.Load(sha, variant, out PreprocessedProfile cached, out string problem);
+                lookup = cache.Load(sha, variant, out PreprocessedProfile cached, out problem);
                 if (lookup == CacheLookup.Hit)
                 {
                     return (cached, sha, CacheStatus.Hit);
-                }
-
-                if (lookup == CacheLookup.Damaged)
-                {
-                    log.Message($"PGO: the cache entry {cache.PathFor(sha, variant)} is damaged ({problem}); it was removed, the profile is decoded again and the entry written anew.");
                 }
             }
 
@@ -234,6 +230,12 @@ namespace Pgo.Build.Engine
                 {
                     // (A parallel build of another project that stored the same entry first is not a failure.)
                     log.Warning(PgoCodes.CacheWriteFailed, $"could not write the PGO cache entry under '{cache.Directory}': {Sentence(e.Message)} The build goes on; the next build decodes the profile again.", null);
+                }
+
+                if (lookup == CacheLookup.Damaged)
+                {
+                    log.Message($"PGO: the cache entry {cache.PathFor(sha, variant)} was damaged ({problem}); the profile was decoded again and the entry " +
+                        (stored ? "rewritten." : "could not be rewritten (PGO102)."));
                 }
             }
 

@@ -181,7 +181,7 @@ namespace Pgo.Build.Tests.EndToEnd
                 File.SetLastWriteTimeUtc(target, DateTime.UtcNow.AddSeconds(-30));
                 var damaged = p.Step("9 cache entry damaged: " + what, new string[0], defaultPgo);
                 StringAssert.Contains(damaged.Output, "(cache miss: damaged entry replaced, profile decoded)", what);
-                StringAssert.Contains(damaged.Output, "is damaged (checksum mismatch: the entry changed after it was written)", what);
+                StringAssert.Contains(damaged.Output, "was damaged (checksum mismatch: the entry changed after it was written); the profile was decoded again and the entry rewritten.", what);
                 Assert.AreEqual(good, File.ReadAllText(entry), what + ": the entry is repaired");
             }
 

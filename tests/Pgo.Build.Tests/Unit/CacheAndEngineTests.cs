@@ -171,7 +171,7 @@ namespace Pgo.Build.Tests.Unit
             Assert.AreEqual(CacheStatus.Replaced, damaged.Cache);
             Assert.AreEqual(damaged.Summary + " (cache miss: damaged entry replaced, profile decoded)", damaged.SummaryWithStatus);
             Assert.AreEqual(
-                $"PGO: the cache entry {entry} is damaged (checksum mismatch: the entry changed after it was written); it was removed, the profile is decoded again and the entry written anew.",
+                $"PGO: the cache entry {entry} was damaged (checksum mismatch: the entry changed after it was written); the profile was decoded again and the entry rewritten.",
                 log.Messages.Single(m => m.Contains("damaged", StringComparison.Ordinal)));
             CollectionAssert.AreEqual(good, File.ReadAllBytes(entry), "the entry is repaired");
             foreach (var name in HintFileNames.All)
