@@ -17,16 +17,17 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo="$(pwd)"
 rounds="${1:-3}"; kills="${2:-12}"; aot="${3:-}"
-work="${PGO_PRESSURE_DIR:-$(mktemp -d /tmp/pgo-pressure-XXXXXX)}"
+work="${PGO_PRESSURE_DIR:-$(mktemp -d /tmp/pgo-pressure-XXXXXX)}"; mkdir -p "$work"
 export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-export NUGET_PACKAGES="$work/packages" MSBUILDTERMINALLOGGER=off
+export MSBUILDTERMINALLOGGER=off
 unset PGO_CACHE_DIR
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 echo "work directory: $work; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: times are noisy)"
-dotnet pack src/Pgo.Sdk -c Release -o "$work/feed" -p:Version=0.1.0 -nodeReuse:false -v:q >/dev/null || { echo "pack failed"; exit 1; }
-dotnet build src/Pgo.Tool -c Release -nodeReuse:false -v:q >/dev/null || { echo "building pgo failed"; exit 1; }
+dotnet pack src/Pgo.Sdk -c Release -o "$work/feed" -p:Version=0.1.0 -nodeReuse:false -v:q >"$work/pack.log" 2>&1 || { echo "pack failed:"; tail -20 "$work/pack.log"; exit 1; }
+dotnet build src/Pgo.Tool -c Release -nodeReuse:false -v:q >"$work/tool.log" 2>&1 || { echo "building pgo failed:"; tail -20 "$work/tool.log"; exit 1; }
 pgo() { dotnet "$repo/src/Pgo.Tool/bin/Release/net10.0/pgo.dll" "$@"; }
+export NUGET_PACKAGES="$work/packages" # the consumers' own package folder, as the tests have (after building the repo with the usual one)
 cat > "$work/nuget.config" <<EOF
 <?xml version="1.0" encoding="utf-8"?>
 <configuration><packageSources><clear /><add key="local" value="$work/feed" />
@@ -59,7 +60,8 @@ snapshot() { # dir cache [assembly] -> stdout
   if [ -d "$pgodir" ]; then
     for f in $(ls "$pgodir" | sort); do
       if [[ "$f" == *.state ]]; then
-        echo "$f $(grep -v '^# stamp: ' "$pgodir/$f" | sed "s|$dir|<project>|g" | sha256sum | cut -c1-16)"
+        # input stamps and the compiler output's mvid (it depends on the project's path) left out: the assembly line compares the bytes
+        echo "$f $(grep -v -e '^# stamp: ' -e '^# mvid: ' "$pgodir/$f" | sed "s|$dir|<project>|g" | sha256sum | cut -c1-16)"
       else
         echo "$f $(sha256sum < "$pgodir/$f" | cut -c1-16)"
       fi
@@ -70,15 +72,15 @@ snapshot() { # dir cache [assembly] -> stdout
   find "$dir/obj" "$cache" -name '*.tmp' 2>/dev/null | sed 's/^/TMP /'
 }
 
-declare -A refs
+declare -A refs; nrefs=0
 from_scratch() { # dir key args... -> sets REF to the path of the reference snapshot (remembered per key)
   local dir="$1" key="$2"; shift 2
   if [ -z "${refs[$key]:-}" ]; then
     local aside="$work/aside"; rm -rf "$aside"; mkdir -p "$aside"
     [ -d "$dir/obj" ] && mv "$dir/obj" "$aside/obj"; [ -d "$dir/bin" ] && mv "$dir/bin" "$aside/bin"
-    local cache="$work/scratch-cache-${#refs[@]}"
+    nrefs=$((nrefs + 1)); local cache="$work/scratch-cache-$nrefs"
     build "$dir" "$cache" "$work/scratch.log" "$@" || { echo "from-scratch build failed: $(tail -5 "$work/scratch.log")"; }
-    refs[$key]="$work/ref-${#refs[@]}.txt"; snapshot "$dir" "$cache" assembly > "${refs[$key]}"
+    refs[$key]="$work/ref-$nrefs.txt"; snapshot "$dir" "$cache" assembly > "${refs[$key]}"
     rm -rf "$dir/obj" "$dir/bin" "$cache"
     [ -d "$aside/obj" ] && mv "$aside/obj" "$dir/obj"; [ -d "$aside/bin" ] && mv "$aside/bin" "$dir/bin"
   fi
@@ -90,7 +92,7 @@ same() { # reference actual [assembly] -> 0 when equal (the assembly line only w
   else diff <(grep -v '^assembly ' "$1") <(grep -v '^assembly ' "$2") >/dev/null; fi
 }
 
-declare -A pass fail
+declare -A pass=([none]=0) fail=([none]=0)
 result() { # scenario ok(0/1) text
   if [ "$2" = 0 ]; then pass[$1]=$(( ${pass[$1]:-0} + 1 )); echo "  $1: PASS $3"; else fail[$1]=$(( ${fail[$1]:-0} + 1 )); echo "  $1: FAIL $3"; fi
 }
@@ -105,7 +107,7 @@ from_scratch "$work/multi/p0" "multi-a" "-p:Pgo=$A"; ref_multi="$REF"
 check_multi() { # scenario label cache log elapsed
   local ok=0 entries tmps
   entries=$(ls "$3/graphs" 2>/dev/null | grep -c '\.graph$'); tmps=$(find "$3" "$work/multi" -name '*.tmp' | wc -l)
-  for i in 0 1 2 3 4 5 6 7; do snapshot "$work/multi/p$i" "$3" > "$work/actual.txt"; same "$ref_multi" "$work/actual.txt" || { ok=1; diff "$ref_multi" "$work/actual.txt" | head -5; }; done
+  for i in 0 1 2 3 4 5 6 7; do snapshot "$work/multi/p$i" "$3" > "$work/actual.txt"; same "$ref_multi" "$work/actual.txt" || { ok=1; diff <(grep -v '^assembly ' "$ref_multi") "$work/actual.txt" | head -5; }; done
   [ "$entries" = 1 ] && [ "$tmps" = 0 ] || ok=1
   result "$1" $ok "$2: $5 ms, summary lines $(grep -c '(sha256 ' "$4"), cache misses $(grep -o 'cache miss: profile decoded' "$4" | wc -l), hits $(grep -o '(cache hit)' "$4" | wc -l), cache entries $entries, .tmp $tmps"
 }
@@ -130,15 +132,17 @@ done
 # --- one project: kills, damaged entries, read-only cache ---------------------------------------------------------
 app="$work/app"; new_project "$app"; cache="$work/cache"
 dotnet restore "$app" -v:q >/dev/null
-echo "kill: SIGKILL a random 0-2500 ms after GeneratePgoHints starts, then build again"
-declare -A killed_in
+echo "kill: SIGKILL (process group) at a random moment of the PGO step, then build again"
+declare -A killed_in=([finished]=0)
 for k in $(seq 1 "$kills"); do
   if [ $((k % 2)) = 1 ]; then cp "$A" "$app/default.pgo"; key=app-a; else cp "$B" "$app/default.pgo"; key=app-b; fi
   [ $((k % 3)) = 0 ] && rm -rf "$cache"
-  delay=$(( RANDOM % 2500 ))
+  # The moment: 0-300 ms into one of the three PGO tasks (in turn), or 0-2500 ms after the first one starts.
+  anchors=(GeneratePgoHints RewritePgoInlining WritePgoMibc GeneratePgoHints); anchor=${anchors[$((k % 4))]}
+  if [ $((k % 4)) = 3 ]; then delay=$(( RANDOM % 2500 )); else delay=$(( RANDOM % 300 )); fi
   PgoCacheDirectory="$cache" setsid dotnet build "$app" -c Release -nodeReuse:false -tl:off -v:d >"$work/k.log" 2>&1 &
   pid=$!; waited=0
-  until grep -q 'Task "GeneratePgoHints"' "$work/k.log" 2>/dev/null || ! kill -0 "$pid" 2>/dev/null || [ $waited -gt 600000 ]; do sleep 0.02; waited=$((waited + 20)); done
+  until grep -q "Task \"$anchor\"" "$work/k.log" 2>/dev/null || ! kill -0 "$pid" 2>/dev/null || [ $waited -gt 600000 ]; do sleep 0.02; waited=$((waited + 20)); done
   sleep "$(printf '0.%03d' $((delay % 1000)))"; [ $delay -ge 1000 ] && sleep $((delay / 1000))
   if kill -0 "$pid" 2>/dev/null; then
     at=$(grep -o 'Task "[A-Za-z]*"' "$work/k.log" | tail -1 | cut -d'"' -f2)
@@ -152,14 +156,14 @@ for k in $(seq 1 "$kills"); do
   snapshot "$app" "$cache" assembly > "$work/actual.txt"
   from_scratch "$app" "$key"; ref="$REF"
   ok=1; [ $rc = 0 ] && same "$ref" "$work/actual.txt" assembly && ok=0
-  result kill $ok "#$k $key +${delay} ms: $state; .tmp left by the kill $left, swept by the rebuild ${swept:-0}"
+  result kill $ok "#$k $key, $anchor +${delay} ms: $state; .tmp left by the kill $left, swept by the rebuild ${swept:-0}"
   [ $ok = 0 ] || diff "$ref" "$work/actual.txt" | head -5
 done
 echo "  kill moments: $(for m in "${!killed_in[@]}"; do printf '%s %s, ' "$m" "${killed_in[$m]}"; done)"
 
 echo "damage: a byte of the cache entry changed inside a function name or a number, then built again"
 cp "$A" "$app/default.pgo"; build "$app" "$cache" "$work/d.log"
-entry=$(ls -t "$cache"/graphs/*.graph | head -1); good=$(sha256sum < "$entry")
+entry=$(grep -l "^# profile-sha256: $(sha256sum < "$A" | cut -c1-64)\$" "$cache"/graphs/*.graph); good=$(sha256sum < "$entry")
 from_scratch "$app" app-a; ref="$REF"
 for r in $(seq 1 "$rounds"); do
   for what in name number; do
@@ -224,5 +228,5 @@ for s in parallel-m parallel-procs kill damage read-only aot; do
   [ -n "${pass[$s]:-}${fail[$s]:-}" ] && echo "  $s: ${pass[$s]:-0} passed, ${fail[$s]:-0} failed"
 done
 [ "${PGO_PRESSURE_KEEP:-0}" = 1 ] || rm -rf "$work"
-total_fail=0; for s in "${!fail[@]}"; do total_fail=$((total_fail + fail[$s])); done
+total_fail=0; for s in "${!fail[@]}"; do total_fail=$((total_fail + ${fail[$s]})); done
 exit $(( total_fail > 0 ))

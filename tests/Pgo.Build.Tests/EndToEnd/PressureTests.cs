@@ -236,11 +236,9 @@ namespace Pgo.Build.Tests.EndToEnd
             Assert.IsTrue(killed >= 3, $"only {killed} of {moments.Length} builds were killed while running");
 
             // What a kill inside an atomic write leaves (the moment is too short to hit on purpose): swept by the next build.
-            int dead = DeadProcess();
-            string host = Sha256Hex.Of(Environment.MachineName).Substring(0, 8);
-            File.WriteAllText(Path.Combine(p.PgoDirectory, $"inline-hints.txt.pgo-{dead}-{host}-0123abcd.tmp"), "half");
-            string cacheTemp = Path.Combine(s.CacheDirectory, "graphs", $"{new string('a', 64)}.graph.pgo-{dead}-{host}-0123abcd.tmp");
-            File.WriteAllText(cacheTemp, "half");
+            int dead = TemporaryFileTests.DeadProcessId();
+            TemporaryFileTests.LeftBehind(Path.Combine(p.PgoDirectory, "inline-hints.txt"), dead);
+            TemporaryFileTests.LeftBehind(Path.Combine(s.CacheDirectory, "graphs", new string('a', 64) + ".graph"), dead);
             File.WriteAllBytes(defaultPgo, a);
             var swept = p.Build();
             StringAssert.Contains(swept.Output, "PGO: removed 1 temporary file of an interrupted write in " + p.PgoDirectory);
@@ -252,13 +250,6 @@ namespace Pgo.Build.Tests.EndToEnd
                 p.Build();
                 return p.Snapshot();
             }
-        }
-
-        private static int DeadProcess()
-        {
-            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("true") { UseShellExecute = false })!;
-            process.WaitForExit();
-            return process.Id;
         }
 
         /// <summary>A read-only cache directory: PGO102 once per build, the build succeeds with the hints of a from-scratch build.</summary>

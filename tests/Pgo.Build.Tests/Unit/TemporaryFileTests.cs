@@ -20,15 +20,15 @@ namespace Pgo.Build.Tests.Unit
         private static readonly Regex OurName = new Regex(@"^(?<file>.+)\.pgo-(?<pid>\d+)-(?<host>[0-9a-f]{8})-[0-9a-f]{8}\.tmp$");
 
         /// <summary>The id of a process that ran and is gone.</summary>
-        private static int DeadProcessId()
+        internal static int DeadProcessId()
         {
             using var process = Process.Start(new ProcessStartInfo("true") { UseShellExecute = false })!;
             process.WaitForExit();
             return process.Id;
         }
 
-        /// <summary>A temporary file as a writer with <paramref name="pid"/> would leave it (this machine unless <paramref name="host"/>).</summary>
-        private static string LeftBehind(string path, int pid, string? host = null)
+        /// <summary>A temporary file as a killed writer with <paramref name="pid"/> leaves it beside <paramref name="path"/> (this machine unless <paramref name="host"/>).</summary>
+        internal static string LeftBehind(string path, int pid, string? host = null)
         {
             var own = OurName.Match(Path.GetFileName(AtomicFile.TemporaryPathFor(path)));
             string name = $"{Path.GetFileName(path)}.pgo-{pid}-{host ?? own.Groups["host"].Value}-0123abcd.tmp";
