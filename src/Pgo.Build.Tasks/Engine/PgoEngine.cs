@@ -137,7 +137,7 @@ namespace Pgo.Build.Engine
         /// </summary>
         public static PgoOutcome RunIncremental(PgoRequest request, IPgoLog log, CancellationToken cancellation = default)
         {
-            ReportSwept(log, AtomicFile.SweepTemporaryFiles(request.OutputDirectory), request.OutputDirectory);
+            ReportSwept(log, AtomicFile.SweepTemporaryFiles(request.OutputDirectory, subdirectories: true), request.OutputDirectory);
             string stamp = StateFile.StampFor(request.ProfilePath, request.SettingsKey);
             var state = StateFile.TryRead(Path.Combine(request.OutputDirectory, HintFileNames.State));
             if (state != null && state.Matches(stamp) && AllOutputsExist(request.OutputDirectory))

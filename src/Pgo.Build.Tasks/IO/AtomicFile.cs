@@ -34,10 +34,10 @@ namespace Pgo.Build.IO
         /// Removes the temporary files an interrupted write left in <paramref name="directory"/> (whose names start
         /// with <paramref name="namePrefix"/>): those of a process of this machine that no longer runs, and any of ours
         /// older than <see cref="AbandonedAfter"/> (another machine's, a reused process id, an earlier version's).
-        /// A temporary file of a live process (a build writing the same cache right now) is left alone. Never throws;
-        /// returns how many files were removed.
+        /// A temporary file of a live process (a build writing the same cache right now) is left alone. With
+        /// <paramref name="subdirectories"/>, the directories below too. Never throws; returns how many files were removed.
         /// </summary>
-        public static int SweepTemporaryFiles(string directory, string namePrefix = "")
+        public static int SweepTemporaryFiles(string directory, string namePrefix = "", bool subdirectories = false)
         {
             int removed = 0;
             try
@@ -48,7 +48,7 @@ namespace Pgo.Build.IO
                 }
 
                 DateTime abandoned = DateTime.UtcNow - AbandonedAfter;
-                foreach (string file in Directory.EnumerateFiles(directory, namePrefix + "*.tmp"))
+                foreach (string file in Directory.EnumerateFiles(directory, namePrefix + "*.tmp", subdirectories ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly))
                 {
                     if (IsAbandoned(file, abandoned) && TryDeleteFile(file))
                     {

@@ -20,59 +20,47 @@ namespace Pgo.Build.Inlining
 
     /// <summary>
     /// Go's hot-callsite inlining for the JIT: the callees of the hot call sites in <c>inline-hints.txt</c> that are
-    /// defined in the compiled assembly and small enough get <c>MethodImplOptions.AggressiveInlining</c>, by patching
-    /// their MethodDef ImplFlags in place. Nothing else in the file changes (IL, tokens, MVID, debug directory), so
-    /// the PDB still matches and the output is deterministic. A state file remembers the original flags, so a later
-    /// run on the same compiler output first restores them (a method that is no longer hot loses the flag).
+    /// defined in the compiled assembly and small enough get <c>MethodImplOptions.AggressiveInlining</c>,
+    /// by patching their MethodDef ImplFlags. Nothing else in the file changes (IL, tokens, MVID, debug directory), so
+    /// the PDB still matches and the output is deterministic. It always starts from the compiler's bytes
+    /// (Rewriting.RewriteStage keeps them), so a method that is no longer hot loses the flag.
     /// </summary>
     public static class InliningStage
     {
-        public const string StateFileName = "inlining.state";
         public const int DefaultBudget = 120;
 
         private const ushort AggressiveInlining = (ushort)MethodImplAttributes.AggressiveInlining;
         private const ushort NoInlining = (ushort)MethodImplAttributes.NoInlining;
 
-        public static InliningOutcome Run(string assemblyPath, string hintDirectory, int ilBudget, bool restoreOnly = false)
-        {
-            string hintsPath = Path.Combine(hintDirectory, HintFileNames.InlineHints);
-            var hot = !restoreOnly && File.Exists(hintsPath) ? InlineHintsFile.Read(hintsPath) : Array.Empty<CallGraph.CallEdge>();
-            return Core(assemblyPath, hot, Path.Combine(hintDirectory, StateFileName), ilBudget);
-        }
-
-        /// <summary>What <see cref="Run"/> would mark for these hot call sites, without touching any file.</summary>
+        /// <summary>What <see cref="Apply"/> would mark for these hot call sites, without touching any file.</summary>
         public static InliningOutcome Plan(string assemblyPath, IReadOnlyList<CallGraph.CallEdge> hot, int ilBudget) =>
-            Core(assemblyPath, hot, null, ilBudget);
+            Apply(File.ReadAllBytes(assemblyPath), Path.GetFileName(assemblyPath), hot, ilBudget).Outcome;
 
-        private static InliningOutcome Core(string assemblyPath, IReadOnlyList<CallGraph.CallEdge> hot, string? statePath, int ilBudget)
+        /// <summary>
+        /// A copy of <paramref name="image"/> with the eligible callees of <paramref name="hot"/> marked (one bit in their
+        /// MethodDef rows; nothing else changes, so a PDB that matched still matches). The caller keeps the compiler's
+        /// bytes to start from next time (Rewriting.RewriteStage).
+        /// </summary>
+        public static (byte[] Image, InliningOutcome Outcome) Apply(byte[] original, string assemblyName, IReadOnlyList<CallGraph.CallEdge> hot, int ilBudget, bool ignoreStrongName = false)
         {
-            byte[] image = File.ReadAllBytes(assemblyPath);
+            byte[] image = (byte[])original.Clone();
             var skipped = new SortedDictionary<string, int>(StringComparer.Ordinal);
             var marked = new List<string>();
             int candidates = 0;
-            bool changed;
-            using (var pe = new PEReader(new MemoryStream(image, writable: false)))
+            bool changed = false;
+            using (var pe = new PEReader(new MemoryStream(original, writable: false)))
             {
                 var reader = pe.GetMetadataReader();
-                if ((pe.PEHeaders.CorHeader!.Flags & CorFlags.StrongNameSigned) != 0)
+                if (!ignoreStrongName && (pe.PEHeaders.CorHeader!.Flags & CorFlags.StrongNameSigned) != 0)
                 {
-                    return new InliningOutcome(marked, 0, skipped, false, $"PGO: {Path.GetFileName(assemblyPath)}: strong-name signed, not rewritten (AggressiveInlining hints skipped).");
+                    return (image, new InliningOutcome(marked, 0, skipped, false, $"PGO: {assemblyName}: strong-name signed, not rewritten (AggressiveInlining hints skipped)."));
                 }
 
-                string mvid = reader.GetGuid(reader.GetModuleDefinition().Mvid).ToString("N");
                 int tableOffset = pe.PEHeaders.MetadataStartOffset + reader.GetTableMetadataOffset(TableIndex.MethodDef);
                 int rowSize = reader.GetTableRowSize(TableIndex.MethodDef);
                 int FlagsOffset(MethodDefinitionHandle h) => tableOffset + (MetadataTokens.GetRowNumber(h) - 1) * rowSize + 4;
 
-                // Undo what an earlier run did to this very compiler output.
-                var original = statePath == null ? new Dictionary<int, ushort>() : ReadState(statePath, mvid);
-                foreach (var kv in original)
-                {
-                    var h = MetadataTokens.MethodDefinitionHandle(kv.Key);
-                    WriteUInt16(image, FlagsOffset(h), kv.Value);
-                }
-
-                // Profiles name methods in their producer's dialect; every dialect and the metadata meet on the key.
+            // Profiles name methods in their producer's dialect; every dialect and the metadata meet on the key.
                 var byKey = new Dictionary<string, List<MethodDefinitionHandle>>(StringComparer.Ordinal);
                 foreach (var h in reader.MethodDefinitions)
                 {
@@ -90,7 +78,6 @@ namespace Pgo.Build.Inlining
                     list.Add(h);
                 }
 
-                var newState = new SortedDictionary<int, ushort>();
                 var seen = new HashSet<MethodDefinitionHandle>();
                 foreach (var callee in hot.Select(e => e.Callee).Distinct(StringComparer.Ordinal).OrderBy(n => n, StringComparer.Ordinal))
                 {
@@ -107,11 +94,6 @@ namespace Pgo.Build.Inlining
                         candidates++;
                         var method = reader.GetMethodDefinition(h);
                         ushort flags = ReadUInt16(image, FlagsOffset(h));
-                        if (statePath == null && (flags & AggressiveInlining) != 0)
-                        {
-                            marked.Add(callee); // a plan on a build output that already carries the flag (from the source or a build)
-                            continue;
-                        }
 
                         string? reason = Ineligible(pe, method, flags, ilBudget);
                         if (reason != null)
@@ -120,25 +102,18 @@ namespace Pgo.Build.Inlining
                             continue;
                         }
 
-                        newState[MetadataTokens.GetToken(h)] = flags;
                         WriteUInt16(image, FlagsOffset(h), (ushort)(flags | AggressiveInlining));
                         marked.Add(callee);
+                        changed = true;
                     }
-                }
-
-                changed = false;
-                if (statePath != null)
-                {
-                    changed = AtomicFile.WriteIfChanged(assemblyPath, image);
-                    WriteState(statePath, mvid, newState);
                 }
             }
 
             string skippedText = skipped.Count == 0 ? "" : "; not marked: " + string.Join(", ", skipped.Select(kv => $"{kv.Value} {kv.Key}"));
             string summary = string.Format(CultureInfo.InvariantCulture,
                 "PGO: {0}: AggressiveInlining on {1:N0} hot callees (IL budget {2} bytes; {3:N0} hot callees defined here){4}",
-                Path.GetFileName(assemblyPath), marked.Count, ilBudget, candidates, skippedText);
-            return new InliningOutcome(marked, candidates, skipped, changed, summary);
+                assemblyName, marked.Count, ilBudget, candidates, skippedText);
+            return (image, new InliningOutcome(marked, candidates, skipped, changed, summary));
         }
 
         /// <summary>Why the JIT could not or should not inline the method anyway; null when it may be marked.</summary>
@@ -171,57 +146,13 @@ namespace Pgo.Build.Inlining
                 return "with exception handling";
             }
 
-            if ((body.GetILBytes()?.Length ?? 0) > budget)
+            byte[] il = body.GetILBytes() ?? Array.Empty<byte>();
+            if (il.Length > budget)
             {
                 return "over the IL budget";
             }
 
             return null;
-        }
-
-        private static Dictionary<int, ushort> ReadState(string path, string mvid)
-        {
-            var state = new Dictionary<int, ushort>();
-            if (!File.Exists(path))
-            {
-                return state;
-            }
-
-            var lines = File.ReadAllLines(path, Encoding.UTF8);
-            if (lines.Length == 0 || lines[0] != "PGO-INLINING-STATE V1" || lines.Length < 2 || lines[1] != "# mvid: " + mvid)
-            {
-                return state; // another compiler output: nothing of ours to undo
-            }
-
-            foreach (var line in lines.Skip(2))
-            {
-                var parts = line.Split('\t');
-                if (parts.Length == 2 &&
-                    int.TryParse(parts[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out int token) &&
-                    ushort.TryParse(parts[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ushort flags))
-                {
-                    state[token] = flags;
-                }
-            }
-
-            return state;
-        }
-
-        private static void WriteState(string path, string mvid, SortedDictionary<int, ushort> originalFlags)
-        {
-            if (originalFlags.Count == 0)
-            {
-                AtomicFile.TryDelete(path); // nothing patched: nothing to undo later
-                return;
-            }
-
-            var text = new StringBuilder("PGO-INLINING-STATE V1\n# mvid: ").Append(mvid).Append('\n');
-            foreach (var kv in originalFlags)
-            {
-                text.Append(kv.Key.ToString("x8", CultureInfo.InvariantCulture)).Append('\t').Append(kv.Value.ToString("x4", CultureInfo.InvariantCulture)).Append('\n');
-            }
-
-            AtomicFile.WriteIfChanged(path, new UTF8Encoding(false).GetBytes(text.ToString()));
         }
 
         private static ushort ReadUInt16(byte[] image, int offset) => (ushort)(image[offset] | (image[offset + 1] << 8));

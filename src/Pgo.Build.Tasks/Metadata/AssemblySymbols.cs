@@ -194,6 +194,52 @@ namespace Pgo.Build.Metadata
     /// </summary>
     public static class IlFingerprint
     {
+        /// <summary>The nested type the delegate-call rewrite puts its guards in (Rewriting.DelegateGuardWriter).</summary>
+        public const string DelegateGuardTypeName = "<PgoDelegateGuards>";
+
+        /// <summary>
+        /// A delegate call as the compiler wrote it (<c>callvirt D::Invoke</c>) or as the delegate-call rewrite left it
+        /// (<c>call &lt;PgoDelegateGuards&gt;::InvokeN</c>, the same size): one fingerprint for both, so the runtime data of a
+        /// rewritten build's recording applies to the next build and the rewrite does not look like an edit.
+        /// </summary>
+        private static bool IsDelegateInvoke(MetadataReader reader, IlInstruction ins)
+        {
+            if (!ins.HasToken || (ins.OpCode.Value != System.Reflection.Emit.OpCodes.Callvirt.Value && ins.OpCode.Value != System.Reflection.Emit.OpCodes.Call.Value))
+            {
+                return false;
+            }
+
+            try
+            {
+                var handle = MetadataTokens.EntityHandle(ins.Token);
+                if (handle.Kind == HandleKind.MethodSpecification)
+                {
+                    handle = reader.GetMethodSpecification((MethodSpecificationHandle)handle).Method;
+                }
+
+                bool isCallvirt = ins.OpCode.Value == System.Reflection.Emit.OpCodes.Callvirt.Value;
+                switch (handle.Kind)
+                {
+                    case HandleKind.MemberReference:
+                        return isCallvirt && reader.GetString(reader.GetMemberReference((MemberReferenceHandle)handle).Name) == "Invoke";
+                    case HandleKind.MethodDefinition:
+                    {
+                        var method = reader.GetMethodDefinition((MethodDefinitionHandle)handle);
+                        return isCallvirt
+                            ? reader.GetString(method.Name) == "Invoke"
+                            : reader.GetString(reader.GetTypeDefinition(method.GetDeclaringType()).Name) == DelegateGuardTypeName;
+                    }
+
+                    default:
+                        return false;
+                }
+            }
+            catch (BadImageFormatException)
+            {
+                return false;
+            }
+        }
+
         public static long Compute(MetadataReader reader, MethodBodyBlock body, byte[] il)
         {
             var text = new StringBuilder();
@@ -222,6 +268,12 @@ namespace Pgo.Build.Metadata
             {
                 foreach (var ins in IlReader.Read(il))
                 {
+                    if (IsDelegateInvoke(reader, ins))
+                    {
+                        text.Append("invoke\n");
+                        continue;
+                    }
+
                     text.Append(ins.OpCode.Value);
                     if (ins.HasToken)
                     {

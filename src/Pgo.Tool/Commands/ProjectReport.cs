@@ -25,7 +25,7 @@ namespace Pgo.Tool.Commands
         public static string AssemblyOf(string project, string configuration)
         {
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var arg in new[] { "msbuild", project, "-getProperty:TargetPath", "-p:Configuration=" + configuration, "-nologo" })
+            foreach (var arg in new[] { "msbuild", project, "-getProperty:TargetPath", "-getProperty:PgoIntermediateDirectory", "-p:Configuration=" + configuration, "-nologo" })
             {
                 start.ArgumentList.Add(arg);
             }
@@ -39,12 +39,27 @@ namespace Pgo.Tool.Commands
                 throw new ToolException($"cannot evaluate '{project}': {(error.Length > 0 ? error.Trim() : output)}");
             }
 
-            if (!File.Exists(output))
+            string target, hints;
+            try
             {
-                throw new ToolException($"'{output}' does not exist: build the project first (dotnet build -c {configuration})");
+                using var json = System.Text.Json.JsonDocument.Parse(output);
+                var properties = json.RootElement.GetProperty("Properties");
+                target = properties.GetProperty("TargetPath").GetString() ?? "";
+                hints = properties.GetProperty("PgoIntermediateDirectory").GetString() ?? "";
+            }
+            catch (Exception e) when (e is System.Text.Json.JsonException || e is KeyNotFoundException || e is InvalidOperationException)
+            {
+                throw new ToolException($"cannot evaluate '{project}': unexpected output of dotnet msbuild: {output}");
             }
 
-            return output;
+            if (!File.Exists(target))
+            {
+                throw new ToolException($"'{target}' does not exist: build the project first (dotnet build -c {configuration})");
+            }
+
+            // A PGO build rewrote the output (delegate guards, AggressiveInlining): plan on the compiler's bytes it kept.
+            string original = hints.Length == 0 ? "" : Path.Combine(hints, Build.Rewriting.RewriteStage.OriginalDirectory, Path.GetFileName(target));
+            return File.Exists(original) ? original : target;
         }
 
         public static void Write(TextWriter w, string assemblyPath, WeightedCallGraph graph, IReadOnlyList<RuntimeRecord> records, double threshold, int inlineBudget, int count)
@@ -90,6 +105,14 @@ namespace Pgo.Tool.Commands
             foreach (var name in plan.Marked)
             {
                 w.WriteLine("    inline " + name);
+            }
+
+            var delegates = Build.Rewriting.DelegateRewriter.Plan(assemblyPath, records, hot);
+            string detail = delegates.Summary.StartsWith("PGO: ", StringComparison.Ordinal) ? delegates.Summary.Substring(delegates.Summary.IndexOf(": ", 5, StringComparison.Ordinal) + 2) : delegates.Summary;
+            w.WriteLine("  delegates: " + detail);
+            foreach (var site in delegates.Guarded.Take(count <= 0 ? int.MaxValue : count))
+            {
+                w.WriteLine("    guard " + site);
             }
 
             var methods = new HashSet<string>(assembly.Methods().Select(m => FrameNames.KeyOf(m.Name) ?? m.Name), StringComparer.Ordinal);

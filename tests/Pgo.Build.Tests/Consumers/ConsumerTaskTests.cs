@@ -48,18 +48,18 @@ namespace Pgo.Build.Tests.Consumers
         }
 
         [TestMethod]
-        public void Inlining_task_rejects_a_bad_budget_with_PGO005_and_survives_a_bad_assembly_with_PGO103()
+        public void Rewrite_task_rejects_a_bad_budget_with_PGO005_and_survives_a_bad_assembly_with_PGO103()
         {
             using var dir = new TempDir();
             string assembly = dir.Combine("App.dll");
             File.WriteAllText(assembly, "not a PE file");
             var engine = new FakeBuildEngine();
 
-            Assert.IsFalse(new RewritePgoInlining { BuildEngine = engine, Assembly = assembly, HintDirectory = dir.Path, IlBudget = "-3" }.Execute());
+            Assert.IsFalse(new RewritePgoAssembly { BuildEngine = engine, Assembly = assembly, HintDirectory = dir.Path, Inlining = true, IlBudget = "-3" }.Execute());
             Assert.AreEqual("PGO005", engine.Errors.Single().Code);
 
             var second = new FakeBuildEngine();
-            Assert.IsTrue(new RewritePgoInlining { BuildEngine = second, Assembly = assembly, HintDirectory = dir.Path }.Execute());
+            Assert.IsTrue(new RewritePgoAssembly { BuildEngine = second, Assembly = assembly, HintDirectory = dir.Path, Delegates = true, Inlining = true }.Execute());
             Assert.AreEqual("PGO103", second.Warnings.Single().Code);
             Assert.AreEqual("not a PE file", File.ReadAllText(assembly));
         }

@@ -8,12 +8,16 @@ using Pgo.Build.CallGraph;
 using Pgo.Build.Hints;
 using Pgo.Build.Inlining;
 using Pgo.Build.Metadata;
+using Pgo.Build.Rewriting;
 using Pgo.Build.Tests.Tool;
 using Pgo.Build.Tests.Unit;
 
 namespace Pgo.Build.Tests.Consumers
 {
-    /// <summary>The AggressiveInlining rewriter on a real compiled assembly, driven by hand-made inline-hints.txt files.</summary>
+    /// <summary>
+    /// The AggressiveInlining consumer on a real compiled assembly, driven by hand-made inline-hints.txt files, through
+    /// the IL rewrite stage that applies it (delegate guards off: only the flags change).
+    /// </summary>
     [TestClass]
     public sealed class InliningStageTests
     {
@@ -23,7 +27,7 @@ namespace Pgo.Build.Tests.Consumers
             using var dir = new TempDir();
             var (assembly, hints) = Setup(dir, "RecordTarget.Program.Half", "RecordTarget.Program.Sum", "RecordTarget.Square.Area", "No.Such.Method");
 
-            var outcome = InliningStage.Run(assembly, hints, InliningStage.DefaultBudget);
+            var outcome = Inline(assembly, hints, InliningStage.DefaultBudget);
 
             CollectionAssert.AreEqual(new[] { "RecordTarget.Program.Half" }, outcome.Marked.ToArray(), outcome.Summary);
             Assert.AreEqual(1, outcome.Skipped["NoInlining/synchronized/runtime methods"], outcome.Summary);
@@ -41,7 +45,7 @@ namespace Pgo.Build.Tests.Consumers
             byte[] before = File.ReadAllBytes(assembly);
             using (var original = AssemblySymbols.TryOpen(assembly)!)
             {
-                InliningStage.Run(assembly, hints, InliningStage.DefaultBudget);
+                Inline(assembly, hints, InliningStage.DefaultBudget);
             }
 
             byte[] after = File.ReadAllBytes(assembly);
@@ -63,8 +67,9 @@ namespace Pgo.Build.Tests.Consumers
             Assert.IsTrue(symbols.HasPdb, "the PDB no longer opens for the rewritten assembly");
             Assert.IsTrue(symbols.Methods().Single(m => m.Name == "RecordTarget.Program.Sum").StartLine > 0);
 
-            InliningStage.Run(assembly, hints, InliningStage.DefaultBudget);
+            var again = Inline(assembly, hints, InliningStage.DefaultBudget);
             CollectionAssert.AreEqual(after, File.ReadAllBytes(assembly), "a second run on the same input changed the output");
+            StringAssert.EndsWith(again.Summary, "(up to date)");
         }
 
         [TestMethod]
@@ -73,17 +78,18 @@ namespace Pgo.Build.Tests.Consumers
             using var dir = new TempDir();
             var (assembly, hints) = Setup(dir, "RecordTarget.Program.Half");
             byte[] original = File.ReadAllBytes(assembly);
-            InliningStage.Run(assembly, hints, InliningStage.DefaultBudget);
+            Inline(assembly, hints, InliningStage.DefaultBudget);
             Assert.IsTrue(ImplFlags(assembly, "Half").HasFlag(MethodImplAttributes.AggressiveInlining));
 
             WriteHints(hints, "RecordTarget.Program.Main");
-            var second = InliningStage.Run(assembly, hints, 10_000);
+            var second = Inline(assembly, hints, 10_000);
             Assert.IsFalse(ImplFlags(assembly, "Half").HasFlag(MethodImplAttributes.AggressiveInlining), second.Summary);
             Assert.IsTrue(ImplFlags(assembly, "Main").HasFlag(MethodImplAttributes.AggressiveInlining), second.Summary);
 
-            InliningStage.Run(assembly, hints, InliningStage.DefaultBudget, restoreOnly: true);
+            RewriteStage.Run(assembly, hints, RewriteOptions.None);
             CollectionAssert.AreEqual(original, File.ReadAllBytes(assembly));
-            Assert.IsFalse(File.Exists(Path.Combine(hints, InliningStage.StateFileName)), "nothing left to undo, yet the state file stayed");
+            Assert.IsFalse(File.Exists(Path.Combine(hints, RewriteStage.StateFileName)), "nothing left to undo, yet the state file stayed");
+            Assert.IsFalse(File.Exists(Path.Combine(hints, RewriteStage.OriginalDirectory, "RecordTarget.dll")), "the compiler's copy stayed");
         }
 
         [TestMethod]
@@ -92,12 +98,24 @@ namespace Pgo.Build.Tests.Consumers
             using var dir = new TempDir();
             var (assembly, hints) = Setup(dir, "RecordTarget.Program.Main");
 
-            var outcome = InliningStage.Run(assembly, hints, 8);
+            var outcome = Inline(assembly, hints, 8);
 
             Assert.AreEqual(0, outcome.Marked.Count);
             Assert.AreEqual(1, outcome.Skipped["over the IL budget"]);
             Assert.IsFalse(outcome.Changed);
         }
+
+        /// <summary>The rewrite stage with AggressiveInlining alone; the outcome of its inlining line.</summary>
+        private static InliningOutcomeView Inline(string assembly, string hints, int budget)
+        {
+            var outcome = RewriteStage.Run(assembly, hints, new RewriteOptions(Delegates: false, Inlining: true, budget));
+            string summary = outcome.Lines.Single();
+            var plan = InliningStage.Plan(Path.Combine(hints, RewriteStage.OriginalDirectory, Path.GetFileName(assembly)) is var kept && File.Exists(kept) ? kept : assembly,
+                InlineHintsFile.Read(Path.Combine(hints, HintFileNames.InlineHints)), budget);
+            return new InliningOutcomeView(plan.Marked, plan.Skipped, outcome.Changed, summary);
+        }
+
+        private sealed record InliningOutcomeView(System.Collections.Generic.IReadOnlyList<string> Marked, System.Collections.Generic.IReadOnlyDictionary<string, int> Skipped, bool Changed, string Summary);
 
         private static (string Assembly, string Hints) Setup(TempDir dir, params string[] callees)
         {

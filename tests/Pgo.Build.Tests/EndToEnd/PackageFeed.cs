@@ -64,6 +64,7 @@ namespace Pgo.Build.Tests.EndToEnd
         {
             PackageFeed.Cleanup();
             Tool.RecordedFixture.Cleanup();
+            Rewriting.DelegateFixture.Cleanup();
         }
     }
 }

@@ -1,0 +1,170 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Reflection.Metadata;
+using ModuleDefinition = Mono.Cecil.ModuleDefinition;
+using System.Reflection.PortableExecutable;
+using Mono.Cecil;
+using Mono.Cecil.Cil;
+using Pgo.Build.CallGraph;
+using Pgo.Build.Hints;
+using Pgo.Build.IO;
+using Pgo.Build.Metadata;
+using Pgo.Build.RuntimePgo;
+
+namespace Pgo.Build.Rewriting
+{
+    /// <summary>What the delegate stage did to one assembly.</summary>
+    public sealed record DelegateOutcome(int Sites, int Targets, bool Changed, string Summary)
+    {
+        /// <summary>One line per guarded site (<c>Type.Method IL_xxxx: target (source), ...</c>), for <c>pgo top --project</c>.</summary>
+        public IReadOnlyList<string> Guarded { get; init; } = Array.Empty<string>();
+    }
+
+    /// <summary>
+    /// The delegate-call rewrite (Go's devirtualization of hot function-value calls), in memory: plans the guards
+    /// (<see cref="DelegateSitePlanner"/>) from the runtime's histograms and the sampled edges and emits them
+    /// (<see cref="DelegateGuardWriter"/>) into a copy of the compiler's output and its PDB. <see cref="RewriteStage"/>
+    /// decides which bytes it starts from and where the result goes.
+    /// </summary>
+    public static class DelegateRewriter
+    {
+        /// <summary>What the stage would guard in this assembly with these hint files, without touching any file.</summary>
+        public static DelegateOutcome Plan(string assemblyPath, IReadOnlyList<RuntimeRecord> records, IReadOnlyList<CallEdge> edges) =>
+            Rewrite(assemblyPath, File.ReadAllBytes(assemblyPath), records, edges).Outcome;
+
+        /// <summary>The guarded copy of the compiler's output and its PDB (null when nothing is guarded), and the build line.</summary>
+        /// <param name="assemblyPath">The compiler's output (its PDB, if any, beside it with the same name).</param>
+        public static (byte[]? Assembly, byte[]? Pdb, DelegateOutcome Outcome) Rewrite(string assemblyPath, byte[] image,
+            IReadOnlyList<RuntimeRecord> records, IReadOnlyList<CallEdge> edges, bool ignoreStrongName = false)
+        {
+            string name = Path.GetFileName(assemblyPath);
+            string pdbPath = Path.ChangeExtension(assemblyPath, ".pdb");
+            byte[]? pdb = File.Exists(pdbPath) ? File.ReadAllBytes(pdbPath) : null;
+            var debug = DebugKind(image, pdb);
+            if (debug == PdbKind.Unsupported)
+            {
+                return (null, null, new DelegateOutcome(0, 0, false, $"PGO: {name}: delegate calls not rewritten (its PDB is not a portable PDB)."));
+            }
+
+            using var peImage = new PEReader(new MemoryStream(image, writable: false));
+            if (!ignoreStrongName && (peImage.PEHeaders.CorHeader!.Flags & CorFlags.StrongNameSigned) != 0)
+            {
+                return (null, null, new DelegateOutcome(0, 0, false, $"PGO: {name}: strong-name signed, delegate calls not rewritten."));
+            }
+
+            // The compiler's symbols (lines, for sampled edges and edited methods).
+            using var symbols = AssemblySymbols.TryOpen(assemblyPath)
+                ?? throw new BadImageFormatException($"'{assemblyPath}' is not a readable managed assembly");
+            var parameters = new ReaderParameters(ReadingMode.Deferred) { InMemory = true };
+            if (debug == PdbKind.Portable)
+            {
+                parameters.ReadSymbols = true;
+                parameters.SymbolStream = new MemoryStream(pdb!, writable: false);
+                parameters.SymbolReaderProvider = new PortablePdbReaderProvider();
+            }
+            else if (debug == PdbKind.Embedded)
+            {
+                parameters.ReadSymbols = true;
+                parameters.SymbolReaderProvider = new EmbeddedPortablePdbReaderProvider();
+            }
+
+            using var module = ModuleDefinition.ReadModule(new MemoryStream(image, writable: false), parameters);
+            if (DelegateCaches.AllTypes(module).Any(t => t.Name == DelegateGuardWriter.GuardTypeName))
+            {
+                return (null, null, new DelegateOutcome(0, 0, false, $"PGO: {name}: delegate calls already guarded (an earlier rewrite's output), not rewritten again."));
+            }
+
+            var report = new DelegatePlanReport();
+            var caches = new DelegateCachesIndex(DelegateCaches.Find(module));
+            var sites = DelegateSitePlanner.Plan(module, symbols, records, edges, caches, report);
+            var writer = new DelegateGuardWriter(module);
+            var guarded = new List<PlannedSite>();
+            foreach (var site in sites)
+            {
+                if (writer.Rewrite(site))
+                {
+                    guarded.Add(site);
+                }
+                else
+                {
+                    report.Unreachable += site.Targets.Count;
+                }
+            }
+
+            int targets = guarded.Sum(s => s.Targets.Count);
+            var bySource = guarded.SelectMany(s => s.Targets).GroupBy(t => t.Source).OrderBy(g => g.Key)
+                .Select(g => string.Format(CultureInfo.InvariantCulture, "{0} {1}", g.Count(), SourceText(g.Key)));
+            string summary = string.Format(CultureInfo.InvariantCulture,
+                "PGO: {0}: delegate calls: {1} of {2} recorded or sampled sites guarded for {3} targets ({4}); {5} delegate caches found; not guarded: {6} targets without a cache (closures, instance method groups, generic code or other assemblies), {7} under {8:0%} of their site, {9} the site cannot reach",
+                name, guarded.Count, report.Sites, targets, targets == 0 ? "none" : string.Join(", ", bySource), caches.Count,
+                report.Uncached, report.Rare, DelegateSitePlanner.MinShare, report.Unreachable);
+            var lines = guarded.Select(s => s.Describe()).ToList();
+            if (guarded.Count == 0)
+            {
+                return (null, null, new DelegateOutcome(0, 0, false, summary + ".") { Guarded = lines });
+            }
+
+            var output = new MemoryStream();
+            var pdbOutput = debug == PdbKind.Portable ? new MemoryStream() : null;
+            var writerParameters = new WriterParameters { DeterministicMvid = true };
+            if (debug == PdbKind.Portable)
+            {
+                writerParameters.WriteSymbols = true;
+                writerParameters.SymbolStream = pdbOutput;
+                writerParameters.SymbolWriterProvider = new PortablePdbWriterProvider();
+            }
+            else if (debug == PdbKind.Embedded)
+            {
+                writerParameters.WriteSymbols = true;
+                writerParameters.SymbolWriterProvider = new EmbeddedPortablePdbWriterProvider();
+            }
+
+            module.Write(output, writerParameters);
+            return (output.ToArray(), pdbOutput?.ToArray(), new DelegateOutcome(guarded.Count, targets, true, summary + ".") { Guarded = lines });
+        }
+
+        private static string SourceText(DelegateTargetSource source) => source switch
+        {
+            DelegateTargetSource.Runtime => "from the runtime's histograms",
+            DelegateTargetSource.Sampled => "from sampled call edges",
+            _ => "static method groups the runtime counts without naming",
+        };
+
+        internal static Guid Mvid(byte[] image)
+        {
+            using var pe = new PEReader(new MemoryStream(image, writable: false));
+            var reader = pe.GetMetadataReader();
+            return reader.GetGuid(reader.GetModuleDefinition().Mvid);
+        }
+
+        private enum PdbKind
+        {
+            None,
+            Portable,
+            Embedded,
+            Unsupported,
+        }
+
+        private static PdbKind DebugKind(byte[] image, byte[]? pdb)
+        {
+            using var pe = new PEReader(new MemoryStream(image, writable: false));
+            var entries = pe.ReadDebugDirectory();
+            if (entries.Any(e => e.Type == DebugDirectoryEntryType.EmbeddedPortablePdb))
+            {
+                return PdbKind.Embedded;
+            }
+
+            if (pdb == null)
+            {
+                return PdbKind.None;
+            }
+
+            // A portable PDB starts with the metadata signature "BSJB"; a Windows PDB does not.
+            return pdb.Length >= 4 && pdb[0] == (byte)'B' && pdb[1] == (byte)'S' && pdb[2] == (byte)'J' && pdb[3] == (byte)'B' ? PdbKind.Portable : PdbKind.Unsupported;
+        }
+
+    }
+}

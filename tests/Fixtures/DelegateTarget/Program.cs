@@ -1,0 +1,214 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace DelegateTarget
+{
+    public sealed class Order
+    {
+        public Order(int quantity) => Quantity = quantity;
+
+        public int Quantity { get; }
+    }
+
+    public readonly struct Point
+    {
+        public Point(int x, int y)
+        {
+            X = x;
+            Y = y;
+        }
+
+        public int X { get; }
+        public int Y { get; }
+    }
+
+    public static class Helpers
+    {
+        public static int Filter<T>(T[] items, Func<T, bool> predicate)
+        {
+            int n = 0;
+            for (int i = 0; i < items.Length; i++)
+            {
+                if (predicate(items[i])) // MARK filter-invoke
+                {
+                    n++;
+                }
+            }
+
+            return n;
+        }
+
+        public static TResult[] Map<T, TResult>(T[] items, Func<T, TResult> selector)
+        {
+            var result = new TResult[items.Length];
+            for (int i = 0; i < items.Length; i++)
+            {
+                result[i] = selector(items[i]); // MARK map-invoke
+            }
+
+            return result;
+        }
+
+        public static string Join(string[] words, Func<string, string> transform)
+        {
+            var parts = new string[words.Length];
+            for (int i = 0; i < words.Length; i++)
+            {
+                parts[i] = transform(words[i]); // MARK join-invoke
+            }
+
+            return string.Join(",", parts);
+        }
+    }
+
+    /// <summary>The calls both modes make: the same lambdas (the same compiler caches) in training and in the checks.</summary>
+    public static class Work
+    {
+        public static int LargeOrders(Order[] orders) =>
+            Helpers.Filter(orders, o => o.Quantity > 5 ? true : o.Quantity < 0 ? throw new InvalidOperationException("negative quantity " + o.Quantity) : false);
+
+        public static int Descending(Point[] points) => Helpers.Filter(points, p => p.X > p.Y);
+
+        public static int[] Codes(Point[] points) => Helpers.Map(points, p => p.X * 10 + p.Y);
+
+        public static string Shout(string[] words) => Helpers.Join(words, Program.Upper);
+
+        /// <summary>A user's own delegate field: it could hold anything, so it is never a guard's proof.</summary>
+        private static Func<string, string>? _shout;
+
+        public static string ShoutCached(string[] words) => Helpers.Join(words, _shout ??= Program.Upper);
+    }
+
+    public static class Program
+    {
+        private static int _calls;
+
+        public static int Main(string[] args)
+        {
+            string mode = args.Length > 0 ? args[0] : "check";
+            int rounds = args.Length > 1 ? int.Parse(args[1]) : 2000;
+            return mode == "train" ? Train(rounds) : Check();
+        }
+
+        public static string Upper(string word) => word.ToUpperInvariant();
+
+        private static string Lower(string word) => word.ToLowerInvariant();
+
+        /// <summary>The hot loops the profile is recorded from: one target per call site and instantiation.</summary>
+        private static int Train(int rounds)
+        {
+            var orders = Orders(4000);
+            var points = Points(4000);
+            var words = new[] { "alpha", "beta", "gamma", "delta" };
+            long sum = 0;
+            for (int r = 0; r < rounds; r++)
+            {
+                sum += Work.LargeOrders(orders);
+                sum += Work.Descending(points);
+                sum += Work.Codes(points).Length;
+                sum += Work.Shout(words).Length;
+            }
+
+            Console.WriteLine("trained " + sum);
+            return 0;
+        }
+
+        /// <summary>Every behaviour a guard must keep, printed one case per line.</summary>
+        private static int Check()
+        {
+            var orders = Orders(50);
+            var points = Points(50);
+            var words = new[] { "alpha", "beta", "gamma" };
+
+            // The trained targets (the guards' fast paths).
+            Print("class lambda", () => Work.LargeOrders(orders));
+            Print("struct lambda", () => Work.Descending(points));
+            Print("struct map", () => string.Join(" ", Work.Codes(points).Take(8)));
+            Print("method group", () => Work.Shout(words));
+            Print("user cache", () => Work.ShoutCached(words));
+
+            // An exception thrown inside the guarded lambda: same type, message and frames.
+            Print("exception in lambda", () => Work.LargeOrders(new[] { new Order(7), new Order(-3) }));
+
+            // A null delegate: the original call's NullReferenceException.
+            Print("null delegate", () => Helpers.Filter(orders, null!));
+            Print("null method group", () => Helpers.Join(words, null!));
+
+            // A multicast delegate holding the cached one: every target runs, the last one's result counts.
+            Func<string, string> counting = w => { _calls++; return w + "!"; };
+            var multicast = (Func<string, string>)Delegate.Combine((Func<string, string>)Upper, counting);
+            Print("multicast", () => Helpers.Join(words, multicast) + " calls=" + _calls);
+
+            // Delegates to the guarded targets that are not the compiler's cached instances.
+            var created = (Func<string, string>)Delegate.CreateDelegate(typeof(Func<string, string>), typeof(Program).GetMethod(nameof(Upper))!);
+            Print("CreateDelegate", () => Helpers.Join(words, created));
+            Func<string, string> fresh = new Func<string, string>(Upper);
+            Print("new delegate to the same method", () => Helpers.Join(words, fresh));
+
+            // A target that changes at run time at the same call site.
+            var targets = new Func<string, string>[] { Upper, Lower, w => w.Length.ToString(), Upper };
+            Print("changing target", () => string.Join(";", targets.Select(t => Helpers.Join(words, t))));
+            int threshold = 3;
+            Print("closure", () => Helpers.Filter(orders, o => o.Quantity > threshold));
+            Print("other lambda", () => Helpers.Filter(points, p => p.X == p.Y));
+            return 0;
+        }
+
+        private static void Print(string name, Func<object> run)
+        {
+            string result;
+            try
+            {
+                result = Convert.ToString(run(), System.Globalization.CultureInfo.InvariantCulture) ?? "";
+            }
+            catch (Exception e)
+            {
+                result = e.GetType().FullName + ": " + e.Message + " at " + string.Join(" < ", Frames(e));
+            }
+
+            Console.WriteLine(name + ": " + result);
+        }
+
+        /// <summary>
+        /// The method names of the exception's stack trace as <see cref="Exception.StackTrace"/> prints it (no lines or
+        /// offsets: a NativeAOT build prints none).
+        /// </summary>
+        private static IEnumerable<string> Frames(Exception e)
+        {
+            foreach (var line in (e.StackTrace ?? "").Split('\n'))
+            {
+                string frame = line.Trim();
+                if (!frame.StartsWith("at DelegateTarget.", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                int end = frame.IndexOf('(');
+                yield return end > 0 ? frame.Substring(3, end - 3) : frame.Substring(3);
+            }
+        }
+
+        private static Order[] Orders(int count)
+        {
+            var result = new Order[count];
+            for (int i = 0; i < count; i++)
+            {
+                result[i] = new Order(i % 11);
+            }
+
+            return result;
+        }
+
+        private static Point[] Points(int count)
+        {
+            var result = new Point[count];
+            for (int i = 0; i < count; i++)
+            {
+                result[i] = new Point(i % 7, i % 5);
+            }
+
+            return result;
+        }
+    }
+}

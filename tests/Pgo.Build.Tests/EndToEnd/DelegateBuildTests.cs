@@ -1,0 +1,73 @@
+using System.IO;
+using System.Linq;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Pgo.Build.Metadata;
+using Pgo.Build.Tests.Rewriting;
+
+namespace Pgo.Build.Tests.EndToEnd
+{
+    /// <summary>
+    /// tests/Fixtures/DelegateTarget built with its recording through the packed Pgo.Sdk: the delegate calls are
+    /// guarded, and the program prints exactly what the Pgo=off build prints on every behaviour case, run by the JIT
+    /// and as a NativeAOT binary (the slow scenario, once); an unchanged build replays, Pgo=off gives the compiler's
+    /// output back.
+    /// </summary>
+    [TestClass]
+    public sealed class DelegateBuildTests
+    {
+        [TestMethod]
+        public void Guarded_builds_print_what_the_off_build_prints_on_the_jit_and_as_nativeaot()
+        {
+            var r = DelegateFixture.Get();
+            var s = Scenario.Create("delegates");
+            s.Write("nuget.config", File.ReadAllText(s.Path_("nuget.config")).Replace("</packageSources>",
+                "  <add key=\"nuget.org\" value=\"https://api.nuget.org/v3/index.json\" />\n  </packageSources>"));
+            var project = s.AddProject("DelegateTarget", extra: "\n  <PropertyGroup><InvariantGlobalization>true</InvariantGlobalization></PropertyGroup>");
+            s.Copy(Path.Combine(r.SourceDirectory, "Program.cs"), "DelegateTarget/Program.cs");
+            s.Copy(r.ProfilePath, "DelegateTarget/default.pgo");
+            string obj = s.Path_("DelegateTarget/obj/Release/net10.0/DelegateTarget.dll");
+            string bin = s.Path_("DelegateTarget/bin/Release/net10.0/DelegateTarget.dll");
+
+            var off = s.Build(project, "-c", "Release", "-p:Pgo=off");
+            Scenario.AssertSucceeded(off);
+            var expected = DotNetCli.RunProgram(s.Root, "dotnet", bin, "check");
+            Assert.AreEqual(0, expected.ExitCode, expected.ToString());
+            byte[] compilerOutput = File.ReadAllBytes(obj);
+
+            var pgo = s.Build(project, "-c", "Release");
+            Scenario.AssertSucceeded(pgo);
+            StringAssert.Contains(pgo.Output, "PGO: DelegateTarget.dll: delegate calls: 3 of ");
+            Assert.IsTrue(HasGuards(bin), "the built assembly has no guards");
+            var jit = DotNetCli.RunProgram(s.Root, "dotnet", bin, "check");
+            Assert.AreEqual(expected.Output, jit.Output, "the guarded JIT build behaves differently");
+            using (var symbols = AssemblySymbols.TryOpen(bin)!)
+            {
+                Assert.IsTrue(symbols.HasPdb && symbols.Methods().Single(m => m.Name == "DelegateTarget.Helpers.Filter").StartLine > 0, "the PDB beside the guarded assembly does not match it");
+            }
+
+            var again = s.Build(project, "-c", "Release");
+            Scenario.AssertSucceeded(again);
+            StringAssert.Contains(again.Output, "delegate calls: 3 of ");
+            StringAssert.Contains(again.Output, "(up to date)");
+
+            var aot = s.Dotnet("publish", project, new[] { "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true", "-o", s.Path_("aot") });
+            Scenario.AssertSucceeded(aot);
+            StringAssert.Contains(aot.Output, "PGO: DelegateTarget.dll: delegate calls: 3 of ");
+            var native = DotNetCli.RunProgram(s.Root, s.Path_("aot/DelegateTarget"), "check");
+            Assert.AreEqual(0, native.ExitCode, native.ToString());
+            Assert.AreEqual(expected.Output, native.Output, "the guarded NativeAOT build behaves differently");
+
+            // Pgo=off again: the compiler's output, no guard left (the rebuild compiles anew: the profile attribute goes).
+            Scenario.AssertSucceeded(s.Build(project, "-c", "Release", "-p:Pgo=off"));
+            Assert.IsFalse(HasGuards(bin));
+            CollectionAssert.AreEqual(compilerOutput, File.ReadAllBytes(obj), "Pgo=off did not give the compiler's bytes back");
+            Assert.IsFalse(Directory.Exists(s.Path_("DelegateTarget/obj/Release/net10.0/pgo/original")) && Directory.EnumerateFiles(s.Path_("DelegateTarget/obj/Release/net10.0/pgo/original")).Any());
+        }
+
+        private static bool HasGuards(string assembly)
+        {
+            using var module = Mono.Cecil.ModuleDefinition.ReadModule(assembly);
+            return global::Pgo.Build.Rewriting.DelegateCaches.AllTypes(module).Any(t => t.Name == IlFingerprint.DelegateGuardTypeName);
+        }
+    }
+}
