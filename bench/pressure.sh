@@ -56,12 +56,16 @@ build() { # dir cache logfile args...
 }
 
 snapshot() { # dir cache [assembly] -> stdout
+  # Input stamps, the compiler output's mvid and the rewritten output's hash leave state files (they depend on the
+  # project's path); the assembly lines (the dll, and the compiler's copies under pgo/original/) compare those bytes
+  # when both builds are in the same directory.
   local dir="$1" cache="$2" pgodir="$1/obj/Release/net10.0/pgo" f
   if [ -d "$pgodir" ]; then
-    for f in $(ls "$pgodir" | sort); do
-      if [[ "$f" == *.state ]]; then
-        # input stamps and the compiler output's mvid (it depends on the project's path) left out: the assembly line compares the bytes
-        echo "$f $(grep -v -e '^# stamp: ' -e '^# mvid: ' "$pgodir/$f" | sed "s|$dir|<project>|g" | sha256sum | cut -c1-16)"
+    for f in $(cd "$pgodir" && find . -type f ! -name '*.tmp' | sed 's|^\./||' | sort); do
+      if [[ "$f" == */* ]]; then
+        [ "${3:-}" = assembly ] && echo "assembly $f $(sha256sum < "$pgodir/$f" | cut -c1-16)"
+      elif [[ "$f" == *.state ]]; then
+        echo "$f $(grep -v -e '^# stamp: ' -e '^# mvid: ' -e '^# output-sha256: ' "$pgodir/$f" | sed "s|$dir|<project>|g" | sha256sum | cut -c1-16)"
       else
         echo "$f $(sha256sum < "$pgodir/$f" | cut -c1-16)"
       fi

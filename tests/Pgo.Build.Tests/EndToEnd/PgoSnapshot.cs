@@ -24,6 +24,8 @@ namespace Pgo.Build.Tests.EndToEnd
             TemporaryFiles = temporaryFiles;
         }
 
+        private static readonly string[] IgnoredStateLines = { "# stamp: ", "# mvid: ", "# output-sha256: " };
+
         public SortedDictionary<string, string> Files { get; }
         public string? Profile { get; }
         public string? ProfileSha256 { get; }
@@ -41,10 +43,10 @@ namespace Pgo.Build.Tests.EndToEnd
                     byte[] bytes = File.ReadAllBytes(file);
                     if (file.EndsWith(".state", StringComparison.Ordinal))
                     {
-                        // A stamp names input write times, an mvid the compiler output (which depends on the project's path;
-                        // its bytes are compared on their own); everything else in a state file must agree.
-                        var lines = Encoding.UTF8.GetString(bytes).Split('\n')
-                            .Where(l => !l.StartsWith("# stamp: ", StringComparison.Ordinal) && !l.StartsWith("# mvid: ", StringComparison.Ordinal));
+                        // A stamp names input write times, an mvid or output hash the compiler's or the rewrite's output
+                        // (which depend on the project's path; the assembly's bytes are compared on their own); everything
+                        // else in a state file must agree.
+                        var lines = Encoding.UTF8.GetString(bytes).Split('\n').Where(l => !IgnoredStateLines.Any(p => l.StartsWith(p, StringComparison.Ordinal)));
                         bytes = Encoding.UTF8.GetBytes(string.Join("\n", lines).Replace(projectDirectory, "<project>"));
                     }
 
