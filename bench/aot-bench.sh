@@ -9,11 +9,15 @@
 #                 polynomial, no recursion), consistent in itself, whose receiver types are wrong for the measured
 #                 run at the hot sites of Add and Sub (recorded here with pgo record from the jit-off build);
 #   aot-other     a profile of another program (Go's compiler);
-# and the JIT build both ways. PGO_BENCH_EXTRA=1 adds the settled comparisons: edges from every frame
-# (PgoEdgeFrames=all), the inlining consumer off (PgoInlining=false) and a larger inlining budget (240).
-# Runs every binary N times, interleaved, and prints min/median of the sample's phases (interpreter = the hot
-# phase, text pipeline, total) and off/variant ratios (> 1 = faster than off).
-# ReadyToRun runs with DOTNET_TieredCompilation=0 (precompiled code only), as the issue asks.
+# the delegate guards alone off (aot-nodlg: PgoDelegates=false, what the guards add), and the JIT build both ways
+# (jit-off is the reference: the JIT with its own tiered, dynamic PGO). ReadyToRun runs twice: with
+# DOTNET_TieredCompilation=0 (r2r-*: precompiled code only) and with default tiering (r2rt-*: the same binaries).
+# PGO_BENCH_EXTRA=1 adds the settled comparisons: edges from every frame (PgoEdgeFrames=all), the inlining consumer
+# off (PgoInlining=false), a larger inlining budget (240) and ILC's profile-driven method layouts
+# (PgoMethodLayout=ExclusiveWeight/HotCold/HotWarmCold/PettisHansen with PgoFileLayout=MethodOrder).
+# Runs every binary N times, interleaved, and prints min/median of the sample's phases (interpreter: virtual calls;
+# text pipeline: delegate stages; queries: lambdas into generic helpers and LINQ; total), off/variant ratios
+# (> 1 = faster than off) and the binaries' sizes.
 # Usage: bench/aot-bench.sh [runs] [scale]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -29,14 +33,17 @@ dotnet run --project src/Pgo.Tool -c Release -- record -o "$out/poly.pgo" -- dot
 pub aot-off      -p:PublishAot=true -p:Pgo=off
 pub aot-pgo      -p:PublishAot=true
 pub aot-app      -p:PublishAot=true -p:PgoWholeProgramMibc=false
+pub aot-nodlg    -p:PublishAot=true -p:PgoDelegates=false
 pub aot-shuffled -p:PublishAot=true "-p:Pgo=$out/shuffled.pgo" -p:MSBuildWarningsAsMessages=PGO106 # PGO106: its receiver types contradict its samples
 pub aot-poly     -p:PublishAot=true "-p:Pgo=$out/poly.pgo"
 pub aot-other    -p:PublishAot=true "-p:Pgo=$other" -p:MSBuildWarningsAsMessages=PGO104%3BPGO105 # Go's profile: PGO104/PGO105 say it is not this .NET program
 pub r2r-off      -p:PublishReadyToRun=true --self-contained false -p:Pgo=off
 pub r2r-pgo      -p:PublishReadyToRun=true --self-contained false
 pub jit-pgo      --self-contained false
-variants="aot-off aot-pgo aot-app aot-shuffled aot-poly aot-other r2r-off r2r-pgo jit-off jit-pgo"
-pairs="aot-off:aot-pgo aot-off:aot-app aot-app:aot-pgo aot-off:aot-shuffled aot-off:aot-poly aot-off:aot-other r2r-off:r2r-pgo jit-off:jit-pgo"
+# ReadyToRun with default tiering: the same binaries, run without TieredCompilation=0.
+ln -sfn "$out/r2r-off" "$out/r2rt-off"; ln -sfn "$out/r2r-pgo" "$out/r2rt-pgo"
+variants="aot-off aot-pgo aot-app aot-nodlg aot-shuffled aot-poly aot-other r2r-off r2r-pgo r2rt-off r2rt-pgo jit-off jit-pgo"
+pairs="aot-off:aot-pgo aot-off:aot-app aot-app:aot-pgo aot-nodlg:aot-pgo aot-off:aot-shuffled aot-off:aot-poly aot-off:aot-other r2r-off:r2r-pgo r2rt-off:r2rt-pgo jit-off:jit-pgo jit-off:aot-pgo jit-off:aot-off"
 if [ "${PGO_BENCH_EXTRA:-0}" = 1 ]; then
   pub aot-all      -p:PublishAot=true -p:PgoEdgeFrames=all
   pub aot-noinl    -p:PublishAot=true -p:PgoInlining=false
@@ -44,6 +51,10 @@ if [ "${PGO_BENCH_EXTRA:-0}" = 1 ]; then
   pub jit-all      --self-contained false -p:PgoEdgeFrames=all
   pub jit-noinl    --self-contained false -p:PgoInlining=false
   pub jit-b240     --self-contained false -p:PgoInlineBudget=240
+  for layout in ExclusiveWeight HotCold HotWarmCold PettisHansen; do
+    pub "aot-$layout" -p:PublishAot=true -p:PgoMethodLayout=$layout -p:PgoFileLayout=MethodOrder
+    variants="$variants aot-$layout"; pairs="$pairs aot-pgo:aot-$layout"
+  done
   variants="$variants aot-all aot-noinl aot-b240 jit-all jit-noinl jit-b240"
   pairs="$pairs aot-off:aot-all aot-pgo:aot-all aot-noinl:aot-pgo aot-pgo:aot-b240 jit-off:jit-all jit-pgo:jit-all jit-noinl:jit-pgo jit-pgo:jit-b240"
 fi
@@ -51,16 +62,17 @@ for v in $variants; do : > "$out/$v.txt"; done
 for i in $(seq "$runs"); do
   for v in $variants; do
     env=(); case $v in r2r-*) env=(DOTNET_TieredCompilation=0) ;; esac
-    env "${env[@]}" "$out/$v/ConsoleApp" "$scale" | awk '/^interpreter:/ {a=$2} /^text pipeline:/ {b=$3} /^total:/ {c=$2} END {print a, b, c}' >> "$out/$v.txt"
+    env "${env[@]}" "$out/$v/ConsoleApp" "$scale" | awk '/^interpreter:/ {a=$2} /^text pipeline:/ {b=$3} /^queries:/ {q=$2} /^total:/ {c=$2} END {print a, b, q, c}' >> "$out/$v.txt"
   done
 done
 stat() { sort -n | awk '{a[NR]=$1} END {printf "%d %d\n", a[1], a[int((NR+1)/2)]}'; }
-printf '%-13s %20s %20s %20s\n' variant "interpreter min/med" "pipeline min/med" "total min/med"
+printf '%-18s %20s %20s %20s %20s\n' variant "interpreter min/med" "pipeline min/med" "queries min/med" "total min/med"
 for v in $variants; do
   read -r imin imed < <(cut -d' ' -f1 "$out/$v.txt" | stat)
   read -r pmin pmed < <(cut -d' ' -f2 "$out/$v.txt" | stat)
-  read -r tmin tmed < <(cut -d' ' -f3 "$out/$v.txt" | stat)
-  printf '%-13s %20s %20s %20s\n' "$v" "$imin / $imed" "$pmin / $pmed" "$tmin / $tmed"
+  read -r qmin qmed < <(cut -d' ' -f3 "$out/$v.txt" | stat)
+  read -r tmin tmed < <(cut -d' ' -f4 "$out/$v.txt" | stat)
+  printf '%-18s %20s %20s %20s %20s\n' "$v" "$imin / $imed" "$pmin / $pmed" "$qmin / $qmed" "$tmin / $tmed"
 done
 # This 2-core VM alternates between a fast and a slow state for seconds at a time, so medians over all runs mix
 # the two. Runs are interleaved: each round's off/variant ratio compares binaries run back to back; the median
@@ -71,7 +83,12 @@ echo
 echo "off/variant (> 1.00x = faster than Pgo=off): median of per-round ratios | ratio of minimums"
 for pair in $pairs; do
   base=${pair%%:*}; v=${pair##*:}
-  label="$v"; case $base in *-off) ;; *) label="$v/$base" ;; esac
-  printf '  %-20s interpreter %s | %s   total %s | %s\n' "$label" "$(paired "$base" "$v" 1)" "$(minratio "$base" "$v" 1)" "$(paired "$base" "$v" 3)" "$(minratio "$base" "$v" 3)"
+  label="$v"; [ "$base" = "${v%%-*}-off" ] || label="$v/$base"
+  printf '  %-22s interpreter %s | %s   pipeline %s | %s   queries %s | %s   total %s | %s\n' "$label" \
+    "$(paired "$base" "$v" 1)" "$(minratio "$base" "$v" 1)" "$(paired "$base" "$v" 2)" "$(minratio "$base" "$v" 2)" \
+    "$(paired "$base" "$v" 3)" "$(minratio "$base" "$v" 3)" "$(paired "$base" "$v" 4)" "$(minratio "$base" "$v" 4)"
 done
+echo
+echo "binary size (bytes; Go's FAQ answers how PGO changes it, so does this): NativeAOT off $(command stat -c %s "$out/aot-off/ConsoleApp"), with PGO $(command stat -c %s "$out/aot-pgo/ConsoleApp") ($(awk -v a="$(command stat -c %s "$out/aot-off/ConsoleApp")" -v b="$(command stat -c %s "$out/aot-pgo/ConsoleApp")" 'BEGIN {printf "%+.1f%%", 100 * (b - a) / a}'))"
+echo "  ReadyToRun ConsoleApp.dll off $(command stat -c %s "$out/r2r-off/ConsoleApp.dll"), with PGO $(command stat -c %s "$out/r2r-pgo/ConsoleApp.dll"); JIT ConsoleApp.dll off $(command stat -c %s "$out/jit-off/ConsoleApp.dll"), with PGO $(command stat -c %s "$out/jit-pgo/ConsoleApp.dll")"
 [ -n "${PGO_BENCH_DIR:-}" ] || rm -rf "$out"

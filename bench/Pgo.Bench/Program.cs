@@ -27,6 +27,11 @@ namespace Pgo.Bench
                 return ShuffledProfile.Run(args[1], args[2]);
             }
 
+            if (args.Length == 4 && args[0] == "fleet")
+            {
+                return FleetProfiles.Run(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), args[3]);
+            }
+
             var profiles = args.Length > 0 ? args : new[] { DefaultProfile() };
             foreach (var path in profiles)
             {

@@ -37,14 +37,14 @@ namespace Pgo.Build.CallGraph
             long total = 0;
             foreach (var e in edges)
             {
-                total += e.Weight;
+                total = Profiles.Saturating.Add(total, e.Weight);
             }
 
             TotalWeight = total;
             long flat = 0;
             foreach (var f in functions)
             {
-                flat += f.Flat;
+                flat = Profiles.Saturating.Add(flat, f.Flat);
             }
 
             TotalFlat = flat;

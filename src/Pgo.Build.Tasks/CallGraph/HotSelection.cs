@@ -18,7 +18,7 @@ namespace Pgo.Build.CallGraph
             long cum = 0;
             for (int i = 0; i < weightsDescending.Count; i++)
             {
-                cum += weightsDescending[i];
+                cum = Profiles.Saturating.Add(cum, weightsDescending[i]);
                 if (WeightInPercentage(cum, total) > thresholdPercent)
                 {
                     return i + 1;

@@ -271,21 +271,43 @@ namespace Pgo.Build.Engine
                 throw new PgoException(PgoCodes.NoUsableSampleType, problem + ".", profilePath);
             }
 
-            var graph = CallGraphBuilder.Build(profile, index, cancellation, options.AllFrameEdges);
-            return new PreprocessedProfile(graph, EmbeddedPgoReader.Read(profile), FrameNameReport.Of(graph.Functions, FunctionDetails(profile)));
+            try
+            {
+                var graph = CallGraphBuilder.Build(profile, index, cancellation, options.AllFrameEdges, limits);
+                var records = EmbeddedPgoReader.Read(profile, limits, cancellation);
+                return new PreprocessedProfile(graph, records, FrameNameReport.Of(graph.Functions, FunctionDetails(profile, cancellation)));
+            }
+            catch (ProfileFormatException e)
+            {
+                throw new PgoException(PgoCodes.UnreadableProfile, $"'{profilePath}' is not a readable pprof profile: {e.Message}", profilePath, e);
+            }
         }
 
         /// <summary>System name and file name of a graph function (by name, first seen), for the frame-name report.</summary>
-        private static Func<string, (string, string)> FunctionDetails(ProfileData profile)
+        private static Func<string, (string, string)> FunctionDetails(ProfileData profile, CancellationToken cancellation)
         {
+            // Each location and function once (by reference), so the cost does not grow with stack depth times name length.
             var details = new Dictionary<string, (string, string)>(StringComparer.Ordinal);
+            var seenLocations = new HashSet<ProfileLocation>();
+            var seenFunctions = new HashSet<ProfileFunction>(ByReference<ProfileFunction>.Instance);
+            int samples = 0;
             foreach (var sample in profile.Samples)
             {
+                if ((++samples & 0x3ff) == 0)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                }
+
                 foreach (var location in sample.Stack)
                 {
+                    if (!seenLocations.Add(location))
+                    {
+                        continue;
+                    }
+
                     foreach (var line in location.Lines)
                     {
-                        if (!details.ContainsKey(line.Function.Name))
+                        if (seenFunctions.Add(line.Function) && !details.ContainsKey(line.Function.Name))
                         {
                             details.Add(line.Function.Name, (line.Function.SystemName, line.Function.FileName));
                         }

@@ -157,7 +157,9 @@ namespace Pgo.Build.Hints
         public static string Percent(long value, long total) =>
             total == 0 ? "0.00" : HotSelection.WeightInPercentage(value, total).ToString("F2", CultureInfo.InvariantCulture);
 
-        public static long ParseLong(string text) => long.Parse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        /// <summary>A 64-bit number; anything else (including a number too large) is a <see cref="FormatException"/>.</summary>
+        public static long ParseLong(string text) =>
+            long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value) ? value : throw new FormatException($"'{text}' is not a 64-bit number");
 
         public static void Expect(string[] row, int fields, string path)
         {

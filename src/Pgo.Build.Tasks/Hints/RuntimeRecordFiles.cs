@@ -105,6 +105,6 @@ namespace Pgo.Build.Hints
 
         private static string Num(long v) => v.ToString(CultureInfo.InvariantCulture);
 
-        private static long Long(string s) => long.Parse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        private static long Long(string s) => Format.ParseLong(s);
     }
 }

@@ -10,10 +10,14 @@ namespace Pgo.Build.Matching
     /// <remarks>
     /// <see cref="TypeArguments"/>: for a method of a generic type, the instantiation the runtime recorded
     /// (<c>System.__Canon</c> for shared code, value types exactly); empty for other methods.
+    /// <see cref="Instantiation"/>: for a generic method, the one instantiation of the program whose hash the runtime
+    /// recorded (its declaring type's arguments and its own, canonical); null for other methods.
     /// </remarks>
     public sealed record MatchedMethod(MethodSymbol Method, IReadOnlyList<RuntimeRecord> Records)
     {
         public IReadOnlyList<string> TypeArguments { get; init; } = Array.Empty<string>();
+
+        public MethodInstantiation? Instantiation { get; init; }
 
         /// <summary>The method's own CPU-sample weight (the .mibc's <c>ExclusiveWeight</c>); null when not sampled.</summary>
         public long? ExclusiveWeight { get; init; }
@@ -23,13 +27,21 @@ namespace Pgo.Build.Matching
     }
 
     /// <summary>How the recorded methods of one assembly matched this build (for the summary and docs).</summary>
+    /// <remarks>
+    /// A generic method counts once per instantiation the runtime compiled (one record set per method hash).
+    /// <see cref="GenericSkipped"/>: instantiations left out because no single instantiation of the compiled
+    /// program has the recorded method hash.
+    /// </remarks>
     public sealed record RecordMatchReport(int Recorded, int Matched, int Changed, int Missing, int GenericSkipped)
     {
         /// <summary>Changed methods whose receiver-type histograms were kept by call line.</summary>
         public int Remapped { get; init; }
 
+        /// <summary>Matched generic method instantiations, identified by the runtime's method hash.</summary>
+        public int GenericMatched { get; init; }
+
         public override string ToString() =>
-            $"{Matched} of {Recorded} recorded methods matched ({Changed} changed since recording{(Remapped > 0 ? $", {Remapped} of them keeping their call sites' receiver types by call line" : "")}, {Missing} not found, {GenericSkipped} generic methods left out: the runtime's data does not name their instantiation)";
+            $"{Matched} of {Recorded} recorded methods matched ({(GenericMatched > 0 ? $"{GenericMatched} generic method instantiations identified by their method hash; " : "")}{Changed} changed since recording{(Remapped > 0 ? $", {Remapped} of them keeping their call sites' receiver types by call line" : "")}, {Missing} not found, {GenericSkipped} generic method instantiations left out: no single instantiation in the compiled program has the recorded method hash)";
     }
 
     /// <summary>
@@ -37,12 +49,20 @@ namespace Pgo.Build.Matching
     /// (<c>system_name</c>), then by IL fingerprint. Methods whose IL is unchanged keep all their records: their IL
     /// offsets are exact. An edited method keeps only its receiver-type histograms, moved to the call site on the same
     /// line relative to the method's start line when exactly one virtual call is there (Go's source stability); its
-    /// counts, and everything of other methods, are unaffected.
+    /// counts, and everything of other methods, are unaffected. The runtime names a generic method without its
+    /// instantiation: the records of one instantiation are kept when exactly one instantiation the program uses
+    /// (<see cref="GenericInstantiations"/>) has the recorded method hash, never guessed otherwise.
     /// </summary>
     public static class RuntimeRecordMatcher
     {
-        public static (IReadOnlyList<MatchedMethod> Matched, RecordMatchReport Report) Match(AssemblySymbols assembly, IEnumerable<RuntimeRecord> records)
+        /// <param name="instantiations">
+        /// The program's generic method instantiations, asked for only when a generic method was recorded; null: those
+        /// of <paramref name="assembly"/> alone.
+        /// </param>
+        public static (IReadOnlyList<MatchedMethod> Matched, RecordMatchReport Report) Match(
+            AssemblySymbols assembly, IEnumerable<RuntimeRecord> records, Func<GenericInstantiations>? instantiations = null)
         {
+            var catalog = new Lazy<GenericInstantiations>(instantiations ?? (() => GenericInstantiations.Of(assembly)));
             string prefix = assembly.AssemblyName + "!";
             var bySystemName = new Dictionary<string, MethodSymbol>(StringComparer.Ordinal);
             foreach (var method in assembly.Methods())
@@ -51,11 +71,12 @@ namespace Pgo.Build.Matching
             }
 
             var matched = new List<MatchedMethod>();
-            int recorded = 0, changed = 0, missing = 0, generic = 0, remapped = 0;
+            int recorded = 0, changed = 0, missing = 0, generic = 0, remapped = 0, genericMatched = 0;
             var groups = records
                 .Where(r => r.Method.StartsWith(prefix, StringComparison.Ordinal))
-                .GroupBy(r => (r.Method, r.Instantiation, r.IlHash))
-                .OrderBy(g => g.Key.Method, StringComparer.Ordinal).ThenBy(g => g.Key.Instantiation, StringComparer.Ordinal).ThenBy(g => g.Key.IlHash);
+                .GroupBy(r => (r.Method, r.Instantiation, r.IlHash, r.MethodHash))
+                .OrderBy(g => g.Key.Method, StringComparer.Ordinal).ThenBy(g => g.Key.Instantiation, StringComparer.Ordinal)
+                .ThenBy(g => g.Key.IlHash).ThenBy(g => g.Key.MethodHash);
             foreach (var group in groups)
             {
                 recorded++;
@@ -78,10 +99,15 @@ namespace Pgo.Build.Matching
                     continue;
                 }
 
+                MethodInstantiation? instantiation = null;
                 if (IsGenericMethod(method.SystemName))
                 {
-                    generic++; // the runtime's data does not say which instantiation it measured: never guessed
-                    continue;
+                    instantiation = Identify(catalog.Value, assembly.AssemblyName, method, group.Key.MethodHash, typeArguments);
+                    if (instantiation == null)
+                    {
+                        generic++; // no instantiation, or several, with the recorded hash: never guessed
+                        continue;
+                    }
                 }
 
                 var first = group.First();
@@ -92,7 +118,7 @@ namespace Pgo.Build.Matching
                     if (moved.Count > 0)
                     {
                         remapped++;
-                        matched.Add(new MatchedMethod(method, moved) { TypeArguments = typeArguments });
+                        matched.Add(new MatchedMethod(method, moved) { TypeArguments = typeArguments, Instantiation = instantiation });
                     }
 
                     continue;
@@ -100,10 +126,29 @@ namespace Pgo.Build.Matching
 
                 var list = group.ToList();
                 list.Sort(RuntimeRecord.Compare);
-                matched.Add(new MatchedMethod(method, list) { TypeArguments = typeArguments });
+                matched.Add(new MatchedMethod(method, list) { TypeArguments = typeArguments, Instantiation = instantiation });
+                genericMatched += instantiation != null ? 1 : 0;
             }
 
-            return (matched, new RecordMatchReport(recorded, matched.Count - remapped, changed, missing, generic) { Remapped = remapped });
+            return (matched, new RecordMatchReport(recorded, matched.Count - remapped, changed, missing, generic) { Remapped = remapped, GenericMatched = genericMatched });
+        }
+
+        /// <summary>
+        /// The one instantiation of a generic method whose version-resilient hash is <paramref name="methodHash"/> (and,
+        /// for a method of a generic type, whose declaring type is the recorded one); null when none or several are.
+        /// </summary>
+        private static MethodInstantiation? Identify(GenericInstantiations catalog, string assemblyName, MethodSymbol method, long methodHash, IReadOnlyList<string> typeArguments)
+        {
+            if (methodHash == 0)
+            {
+                return null; // recorded without the hash
+            }
+
+            var hits = catalog.Of(assemblyName, method.Token)
+                .Where(c => unchecked((uint)c.Hash) == unchecked((uint)methodHash))
+                .Where(c => typeArguments.Count == 0 || c.TypeArguments.Select(t => t.ToString()).SequenceEqual(typeArguments, StringComparer.Ordinal))
+                .ToList();
+            return hits.Count == 1 ? hits[0] : null;
         }
 
         /// <summary>A generic method definition (<c>Type::Method``1(...)</c>): the runtime's PGO text names it without its instantiation.</summary>

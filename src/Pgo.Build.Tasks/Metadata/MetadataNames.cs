@@ -50,6 +50,24 @@ namespace Pgo.Build.Metadata
             assembly.StartsWith("System", System.StringComparison.Ordinal) || assembly.StartsWith("Microsoft.", System.StringComparison.Ordinal) ||
             assembly == "netstandard" || assembly == "mscorlib";
 
+        /// <summary>Whether a type definition is a value type: it derives from System.ValueType (System.Enum itself excepted) or System.Enum.</summary>
+        public static bool IsValueType(MetadataReader reader, TypeDefinitionHandle handle)
+        {
+            var baseType = reader.GetTypeDefinition(handle).BaseType;
+            if (baseType.IsNil)
+            {
+                return false; // interfaces, System.Object
+            }
+
+            string name = baseType.Kind switch
+            {
+                HandleKind.TypeReference => TypeFullName(reader, (TypeReferenceHandle)baseType),
+                HandleKind.TypeDefinition => TypeFullName(reader, (TypeDefinitionHandle)baseType),
+                _ => "",
+            };
+            return (name == "System.ValueType" && TypeFullName(reader, handle) != "System.Enum") || name == "System.Enum";
+        }
+
         /// <summary>Metadata form of a type reference.</summary>
         public static string TypeFullName(MetadataReader reader, TypeReferenceHandle handle)
         {

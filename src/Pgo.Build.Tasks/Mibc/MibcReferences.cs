@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Reflection.Metadata;
 using System.Reflection.Metadata.Ecma335;
+using Pgo.Build.Metadata;
 using Pgo.Build.RuntimePgo;
 
 namespace Pgo.Build.Mibc
@@ -109,6 +110,105 @@ namespace Pgo.Build.Mibc
             return handle;
         }
 
+        /// <summary>
+        /// A reference to a type of the program's model: a TypeRef (nested ones scoped to their enclosing TypeRef) for a
+        /// plain named type, a TypeSpec for anything else (<c>System.__Canon</c> as <see cref="CanonReference"/>).
+        /// </summary>
+        public EntityHandle TypeOf(TypeModel type)
+        {
+            if (type.Kind == TypeModel.Kinds.Named && type.Arguments.Count == 0)
+            {
+                return NamedReference(type);
+            }
+
+            var blob = new BlobBuilder();
+            WriteType(blob, type);
+            return Spec(blob);
+        }
+
+        /// <summary>The MethodSpec <c>method&lt;arguments&gt;</c> (ECMA-335 II.23.2.15).</summary>
+        public MethodSpecificationHandle MethodSpec(EntityHandle method, IReadOnlyList<TypeModel> arguments)
+        {
+            var blob = new BlobBuilder();
+            blob.WriteByte(0x0A); // GENERICINST
+            blob.WriteCompressedInteger(arguments.Count);
+            foreach (var argument in arguments)
+            {
+                WriteType(blob, argument);
+            }
+
+            return _builder.AddMethodSpecification(method, _builder.GetOrAddBlob(blob));
+        }
+
+        /// <summary>The TypeRef the compilers map to their canonical type (research/mibc.md): <c>System.__Canon</c> of the assembly <c>System.Private.Canon</c>.</summary>
+        private TypeReferenceHandle CanonReference() => Type(Assembly("System.Private.Canon"), "System", "__Canon");
+
+        private TypeReferenceHandle NamedReference(TypeModel type) => type.Enclosing is TypeModel enclosing
+            ? Type(NamedReference(enclosing), "", type.Name)
+            : Type(Assembly(type.AssemblyName ?? ""), type.Namespace, type.Name);
+
+        /// <summary>One type of a signature blob (ECMA-335 II.23.2.12); an unbound parameter or a byref cannot be an argument.</summary>
+        private void WriteType(BlobBuilder blob, TypeModel type)
+        {
+            switch (type.Kind)
+            {
+                case TypeModel.Kinds.Canon:
+                    blob.WriteByte(0x12);
+                    blob.WriteCompressedInteger(CodedIndex.TypeDefOrRefOrSpec(CanonReference()));
+                    return;
+                case TypeModel.Kinds.Named:
+                    if (type.Enclosing == null && type.Arguments.Count == 0 && type.Namespace == "System" && SignaturePrimitives.TryGetValue(type.Name, out byte code))
+                    {
+                        blob.WriteByte(code);
+                        return;
+                    }
+
+                    if (type.Arguments.Count > 0)
+                    {
+                        blob.WriteByte(0x15); // GENERICINST
+                    }
+
+                    blob.WriteByte(type.IsValueType ? (byte)0x11 : (byte)0x12);
+                    blob.WriteCompressedInteger(CodedIndex.TypeDefOrRefOrSpec(NamedReference(type)));
+                    if (type.Arguments.Count > 0)
+                    {
+                        blob.WriteCompressedInteger(type.Arguments.Count);
+                        foreach (var argument in type.Arguments)
+                        {
+                            WriteType(blob, argument);
+                        }
+                    }
+
+                    return;
+                case TypeModel.Kinds.Array:
+                    var (rank, isVector) = type.ArrayShape;
+                    blob.WriteByte(isVector ? (byte)0x1D : (byte)0x14);
+                    WriteType(blob, type.Element!);
+                    if (!isVector)
+                    {
+                        blob.WriteCompressedInteger(rank);
+                        blob.WriteCompressedInteger(0); // no sizes
+                        blob.WriteCompressedInteger(0); // no lower bounds
+                    }
+
+                    return;
+                case TypeModel.Kinds.Pointer:
+                    blob.WriteByte(0x0F);
+                    WriteType(blob, type.Element!);
+                    return;
+                default:
+                    throw new NotSupportedException($"{type} cannot be a generic argument in a .mibc");
+            }
+        }
+
+        /// <summary>Types with their own element type code, by name in namespace System.</summary>
+        private static readonly Dictionary<string, byte> SignaturePrimitives = new Dictionary<string, byte>(StringComparer.Ordinal)
+        {
+            ["Boolean"] = 0x02, ["Char"] = 0x03, ["SByte"] = 0x04, ["Byte"] = 0x05, ["Int16"] = 0x06, ["UInt16"] = 0x07,
+            ["Int32"] = 0x08, ["UInt32"] = 0x09, ["Int64"] = 0x0A, ["UInt64"] = 0x0B, ["Single"] = 0x0C, ["Double"] = 0x0D,
+            ["String"] = 0x0E, ["TypedReference"] = 0x16, ["IntPtr"] = 0x18, ["UIntPtr"] = 0x19, ["Object"] = 0x1C,
+        };
+
         /// <summary>Copies a method signature blob (ECMA-335 II.23.2.1), remapping type tokens into the .mibc.</summary>
         public BlobHandle MethodSignature(MetadataReader reader, string assemblyName, BlobHandle signature)
         {
@@ -144,7 +244,7 @@ namespace Pgo.Build.Mibc
             }
 
             blob.WriteByte(0x15); // GENERICINST
-            blob.WriteByte(IsValueType(reader, definition) ? (byte)0x11 : (byte)0x12);
+            blob.WriteByte(MetadataNames.IsValueType(reader, definition) ? (byte)0x11 : (byte)0x12);
             blob.WriteCompressedInteger(CodedIndex.TypeDefOrRefOrSpec(TypeOf(reader, assemblyName, definition)));
             blob.WriteCompressedInteger(arguments.Count);
             foreach (var argument in arguments)
@@ -164,7 +264,7 @@ namespace Pgo.Build.Mibc
             {
                 // Shared generic code: the compilers map this TypeRef to their canonical type (research/mibc.md).
                 blob.WriteByte(0x12);
-                blob.WriteCompressedInteger(CodedIndex.TypeDefOrRefOrSpec(Type(Assembly("System.Private.Canon"), "System", "__Canon")));
+                blob.WriteCompressedInteger(CodedIndex.TypeDefOrRefOrSpec(CanonReference()));
                 return true;
             }
 
@@ -175,7 +275,7 @@ namespace Pgo.Build.Mibc
             }
 
             var (name, inner) = RuntimeTypeName.SplitInstantiation(argument);
-            if (!typesByName.TryGetValue(name, out var definition) || !IsValueType(reader, definition))
+            if (!typesByName.TryGetValue(name, out var definition) || !MetadataNames.IsValueType(reader, definition))
             {
                 return false; // shared code has only value types and __Canon as arguments; anything else is not ours to guess
             }
@@ -193,24 +293,6 @@ namespace Pgo.Build.Mibc
             }
 
             return WriteGenericInstance(blob, reader, assemblyName, definition, inner, typesByName);
-        }
-
-        private static bool IsValueType(MetadataReader reader, TypeDefinitionHandle definition)
-        {
-            var baseType = reader.GetTypeDefinition(definition).BaseType;
-            string name = baseType.Kind switch
-            {
-                HandleKind.TypeReference => TypeReferenceName(reader, (TypeReferenceHandle)baseType),
-                HandleKind.TypeDefinition => reader.GetString(reader.GetTypeDefinition((TypeDefinitionHandle)baseType).Namespace) + "." + reader.GetString(reader.GetTypeDefinition((TypeDefinitionHandle)baseType).Name),
-                _ => "",
-            };
-            return name == "System.ValueType" || name == "System.Enum";
-        }
-
-        private static string TypeReferenceName(MetadataReader reader, TypeReferenceHandle handle)
-        {
-            var reference = reader.GetTypeReference(handle);
-            return reader.GetString(reference.Namespace) + "." + reader.GetString(reference.Name);
         }
 
         private static readonly Dictionary<string, byte> Primitives = new Dictionary<string, byte>(StringComparer.Ordinal)

@@ -33,18 +33,28 @@ namespace Pgo.Build.Mibc
         /// <see cref="Run"/> unless <see cref="MibcState"/> says its inputs are unchanged since the last run: then that
         /// run's result is replayed (the build line ends with "(up to date)", the PGO104 text is repeated).
         /// </summary>
-        public static MibcState RunIncremental(string assemblyPath, string hintDirectory, bool isExecutable)
+        public static MibcState RunIncremental(string assemblyPath, string hintDirectory, bool isExecutable) =>
+            Incremental(hintDirectory, MibcState.FileName, MibcState.StampFor(assemblyPath, hintDirectory, isExecutable), () => Run(assemblyPath, hintDirectory, isExecutable));
+
+        /// <summary>
+        /// <see cref="RunReferences"/> unless <c>mibc.references.state</c> says the application, every reference and the
+        /// hint files are unchanged since the last run: then that run's line is replayed with "(up to date)".
+        /// </summary>
+        public static MibcState RunReferencesIncremental(string appAssemblyName, IReadOnlyList<string> references, string hintDirectory, string? appAssemblyPath) =>
+            Incremental(hintDirectory, MibcState.ReferencesFileName, MibcState.StampForReferences(appAssemblyName, appAssemblyPath, references, hintDirectory),
+                () => RunReferences(appAssemblyName, references, hintDirectory, appAssemblyPath));
+
+        private static MibcState Incremental(string hintDirectory, string stateFile, string stamp, Func<MibcOutcome> run)
         {
-            string stamp = MibcState.StampFor(assemblyPath, hintDirectory, isExecutable);
-            var previous = MibcState.TryRead(hintDirectory);
+            var previous = MibcState.TryRead(hintDirectory, stateFile);
             if (previous != null && previous.IsCurrent(stamp))
             {
                 return previous with { Summary = previous.Summary + " (up to date)" };
             }
 
-            var outcome = Run(assemblyPath, hintDirectory, isExecutable);
+            var outcome = run();
             var state = new MibcState(stamp, outcome.MibcPath, outcome.Summary, outcome.Mismatch);
-            AtomicFile.WriteIfChanged(Path.Combine(hintDirectory, MibcState.FileName), state.ToBytes());
+            AtomicFile.WriteIfChanged(Path.Combine(hintDirectory, stateFile), state.ToBytes());
             return state;
         }
 
@@ -243,7 +253,8 @@ namespace Pgo.Build.Mibc
         /// when it is found there with unchanged IL, so the compiler resolves every entry. Written as
         /// <c>&lt;app&gt;.references.&lt;hash&gt;.mibc</c>; ILC reads every group of it.
         /// </summary>
-        public static MibcOutcome RunReferences(string appAssemblyName, IEnumerable<string> references, string hintDirectory)
+        /// <param name="appAssemblyPath">The application's compiled assembly: its calls instantiate generic methods of the references.</param>
+        public static MibcOutcome RunReferences(string appAssemblyName, IEnumerable<string> references, string hintDirectory, string? appAssemblyPath = null)
         {
             var records = ReadRecords(hintDirectory);
             var edges = ReadEdges(hintDirectory);
@@ -252,24 +263,30 @@ namespace Pgo.Build.Mibc
             var recordedAssemblies = new HashSet<string>(
                 records.Select(r => r.Method.IndexOf('!') is int bang && bang > 0 ? r.Method.Substring(0, bang) : "").Where(a => a.Length > 0 && a != appAssemblyName),
                 StringComparer.Ordinal);
-            var opened = new List<AssemblySymbols>();
+            var programFiles = references.ToList();
+            var opened = programFiles.Where(p => recordedAssemblies.Contains(Path.GetFileNameWithoutExtension(p)))
+                .GroupBy(p => Path.GetFileNameWithoutExtension(p), StringComparer.Ordinal).Select(g => g.First())
+                .OrderBy(p => Path.GetFileNameWithoutExtension(p), StringComparer.Ordinal)
+                .Select(AssemblySymbols.TryOpen).OfType<AssemblySymbols>().ToList();
+            if (appAssemblyPath != null)
+            {
+                programFiles.Insert(0, appAssemblyPath);
+            }
+
+            // Built when the first recorded generic method is matched: the instantiations made by the assemblies the
+            // application reaches through its references (ILC compiles no others), or by all when it is not known.
+            using var program = new ProgramMetadata(opened, programFiles);
+            GenericInstantiations? instantiations = null;
+            GenericInstantiations Instantiations() => instantiations ??= GenericInstantiations.Collect(program,
+                appAssemblyPath == null ? program.Names : program.ReferenceClosure(new[] { Path.GetFileNameWithoutExtension(appAssemblyPath) }));
             try
             {
                 var groups = new List<(AssemblySymbols, IReadOnlyList<MatchedMethod>)>();
-                int recorded = 0, matchedCount = 0, changed = 0, missing = 0, generic = 0, remapped = 0;
+                int recorded = 0, matchedCount = 0, changed = 0, missing = 0, generic = 0, remapped = 0, genericMatched = 0;
                 var perAssembly = new List<string>();
-                foreach (var reference in references.Where(p => recordedAssemblies.Contains(Path.GetFileNameWithoutExtension(p)))
-                    .GroupBy(p => Path.GetFileNameWithoutExtension(p), StringComparer.Ordinal).Select(g => g.First())
-                    .OrderBy(p => Path.GetFileNameWithoutExtension(p), StringComparer.Ordinal))
+                foreach (var assembly in opened)
                 {
-                    var assembly = AssemblySymbols.TryOpen(reference);
-                    if (assembly == null)
-                    {
-                        continue;
-                    }
-
-                    opened.Add(assembly);
-                    var (recordedMatches, report) = RuntimeRecordMatcher.Match(assembly, records);
+                    var (recordedMatches, report) = RuntimeRecordMatcher.Match(assembly, records, Instantiations);
                     var matched = SampledWeights.Attach(assembly, recordedMatches, functions, edges);
                     recorded += report.Recorded;
                     matchedCount += report.Matched;
@@ -277,6 +294,7 @@ namespace Pgo.Build.Mibc
                     missing += report.Missing;
                     generic += report.GenericSkipped;
                     remapped += report.Remapped;
+                    genericMatched += report.GenericMatched;
                     if (matched.Count > 0)
                     {
                         groups.Add((assembly, matched));
@@ -284,7 +302,7 @@ namespace Pgo.Build.Mibc
                     }
                 }
 
-                var total = new RecordMatchReport(recorded, matchedCount, changed, missing, generic) { Remapped = remapped };
+                var total = new RecordMatchReport(recorded, matchedCount, changed, missing, generic) { Remapped = remapped, GenericMatched = genericMatched };
                 var written = groups.Count == 0 ? null : MibcWriter.Write(groups, owner + ".mibc");
                 if (written == null || written.IsEmpty)
                 {

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using Pgo.Build.Hints;
@@ -19,11 +20,21 @@ namespace Pgo.Build.Mibc
 
         private static readonly string[] Inputs = { HintFileNames.DevirtHints, HintFileNames.BlockCounts, HintFileNames.InlineHints, HintFileNames.Functions };
 
+        /// <summary><c>mibc.references.state</c>: the same for the whole-program .mibc (<see cref="MibcStage.RunReferencesIncremental"/>).</summary>
+        public const string ReferencesFileName = "mibc.references.state";
+
         public static string StampFor(string assemblyPath, string hintDirectory, bool isExecutable) =>
+            StampOf(new[] { assemblyPath }, hintDirectory, isExecutable ? "exe" : "lib");
+
+        /// <summary>The whole program's inputs: the application, every assembly ILC compiles besides it (in order), the hint files.</summary>
+        public static string StampForReferences(string appAssemblyName, string? appAssemblyPath, IEnumerable<string> references, string hintDirectory) =>
+            StampOf((appAssemblyPath == null ? Array.Empty<string>() : new[] { appAssemblyPath }).Concat(references), hintDirectory, "references of " + appAssemblyName);
+
+        private static string StampOf(IEnumerable<string> files, string hintDirectory, string flavor) =>
             Sha256Hex.Of(string.Join("|",
-                new[] { FileStamp.Of(assemblyPath) }
+                files.Select(FileStamp.Of)
                     .Concat(Inputs.Select(name => FileStamp.Of(Path.Combine(hintDirectory, name))))
-                    .Concat(new[] { isExecutable ? "exe" : "lib", typeof(MibcState).Assembly.ManifestModule.ModuleVersionId.ToString("N") })));
+                    .Concat(new[] { flavor, typeof(MibcState).Assembly.ManifestModule.ModuleVersionId.ToString("N") })));
 
         /// <summary>Whether this state answers for <paramref name="stamp"/> and its .mibc (if any) is still there.</summary>
         public bool IsCurrent(string stamp) => Stamp == stamp && (MibcPath == null || File.Exists(MibcPath));
@@ -37,9 +48,9 @@ namespace Pgo.Build.Mibc
                 .ToBytes();
 
         /// <summary>The state of a hint directory, or null when there is none or it is unreadable.</summary>
-        public static MibcState? TryRead(string hintDirectory)
+        public static MibcState? TryRead(string hintDirectory, string fileName = FileName)
         {
-            string path = Path.Combine(hintDirectory, FileName);
+            string path = Path.Combine(hintDirectory, fileName);
             try
             {
                 if (!File.Exists(path))

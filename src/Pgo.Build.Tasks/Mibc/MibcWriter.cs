@@ -72,15 +72,17 @@ namespace Pgo.Build.Mibc
                 {
                     var handle = (MethodDefinitionHandle)MetadataTokens.EntityHandle(matched.Method.Token);
                     var definition = reader.GetMethodDefinition(handle);
-                    if (definition.GetGenericParameters().Count > 0 || IsOfGenericType(reader, definition) != (matched.TypeArguments.Count > 0))
+                    if (definition.GetGenericParameters().Count > 0
+                        ? matched.Instantiation == null
+                        : matched.Instantiation == null && IsOfGenericType(reader, definition) != (matched.TypeArguments.Count > 0))
                     {
-                        skipped++; // generic methods are left out by the matcher (no instantiation recorded); a generic type's method needs its instantiation
+                        skipped++; // a generic method needs the instantiation the matcher identified; a generic type's method its type's
                         continue;
                     }
 
                     int token = matched.Method.Token;
                     List<SchemaRecord> schema;
-                    MemberReferenceHandle member;
+                    EntityHandle member;
                     var calls = new List<(MemberReferenceHandle Callee, long Weight)>();
                     try
                     {
@@ -90,12 +92,17 @@ namespace Pgo.Build.Mibc
                             continue;
                         }
 
-                        var parent = matched.TypeArguments.Count == 0
+                        var parent = matched.Instantiation != null ? references.TypeOf(matched.Instantiation.OwningType)
+                            : matched.TypeArguments.Count == 0
                             ? references.TypeOf(reader, assembly.AssemblyName, definition.GetDeclaringType())
                             : references.Instantiated(reader, assembly.AssemblyName, definition.GetDeclaringType(), matched.TypeArguments, typesByName.Value)
                               ?? throw new NotSupportedException("an instantiation argument this writer cannot express");
                         member = metadata.AddMemberReference(parent, metadata.GetOrAddString(reader.GetString(definition.Name)),
                             references.MethodSignature(reader, assembly.AssemblyName, definition.Signature));
+                        if (matched.Instantiation != null)
+                        {
+                            member = references.MethodSpec(member, matched.Instantiation.MethodArguments);
+                        }
                         foreach (var (callee, weight) in matched.Calls)
                         {
                             var calleeDefinition = reader.GetMethodDefinition((MethodDefinitionHandle)MetadataTokens.EntityHandle(callee.Token));

@@ -93,7 +93,7 @@ namespace Pgo.Build.Mibc
                 }
 
                 string handle = only.Override.TypeFullName + ", " + assembly.AssemblyName;
-                site.Weights[handle] = (site.Weights.TryGetValue(handle, out long w) ? w : 0) + edge.Weight;
+                site.Weights[handle] = Profiles.Saturating.Add(site.Weights.TryGetValue(handle, out long w) ? w : 0, edge.Weight);
                 used++;
             }
 
@@ -125,7 +125,7 @@ namespace Pgo.Build.Mibc
         /// <summary>The count record and the type table of one call site, weights scaled to <see cref="Slots"/> slots.</summary>
         private static IEnumerable<RuntimeRecord> Histogram(SiteData site, int ilOffset)
         {
-            long total = site.Weights.Values.Sum();
+            long total = Profiles.Saturating.Sum(site.Weights.Values);
             long other = site.IsInterface ? InterfaceFlag : ClassFlag;
             var caller = site.Caller;
             int line = caller.LineAt(ilOffset);
@@ -135,7 +135,7 @@ namespace Pgo.Build.Mibc
             var slots = site.Weights
                 .Select(kv => (Handle: kv.Key, Slots: Math.Max(1L, (long)Math.Round((double)Slots * kv.Value / total))))
                 .OrderByDescending(x => x.Slots).ThenBy(x => x.Handle, StringComparer.Ordinal).ToList();
-            yield return Record(InstrumentationKind.HandleHistogramIntCount, "", slots.Sum(x => x.Slots));
+            yield return Record(InstrumentationKind.HandleHistogramIntCount, "", Profiles.Saturating.Sum(slots.Select(x => x.Slots)));
             foreach (var (handle, count) in slots)
             {
                 yield return Record(InstrumentationKind.HandleHistogramTypes, handle, count);

@@ -1,4 +1,5 @@
 using System;
+using System.IO;
 using System.Threading;
 
 namespace Pgo.Build.Profiles
@@ -11,52 +12,188 @@ namespace Pgo.Build.Profiles
     /// </summary>
     public static class Lz4Frame
     {
-        private const uint Magic = 0x184D2204;
-        private const uint SkippableMagicMask = 0xFFFFFFF0;
-        private const uint SkippableMagic = 0x184D2A50;
-
+        /// <summary>The whole decompressed content, at most <paramref name="maxOutput"/> bytes.</summary>
         public static byte[] Decode(byte[] input, long maxOutput, CancellationToken cancellation = default)
         {
-            var output = new Output(maxOutput);
-            int pos = 0;
-            bool any = false;
-            while (pos < input.Length)
+            using var stream = new Lz4FrameStream(input);
+            using var output = new MemoryStream();
+            var buffer = new byte[81920];
+            int read;
+            while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
             {
-                uint magic = ReadUInt32(input, ref pos, "frame magic");
-                if ((magic & SkippableMagicMask) == SkippableMagic)
+                cancellation.ThrowIfCancellationRequested();
+                if (output.Length + read > maxOutput)
                 {
-                    uint size = ReadUInt32(input, ref pos, "skippable frame size");
-                    if (size > input.Length - pos)
-                    {
-                        throw Fail("unexpected EOF in a skippable frame");
-                    }
-
-                    pos += (int)size;
-                    continue;
+                    throw new ProfileFormatException($"decompressing profile: decompressed size exceeds the limit of {maxOutput} bytes");
                 }
 
-                if (magic != Magic)
-                {
-                    if (any)
-                    {
-                        throw Fail("trailing data after the last frame");
-                    }
-
-                    throw Fail("not an LZ4 frame");
-                }
-
-                any = true;
-                DecodeFrame(input, ref pos, output, cancellation);
+                output.Write(buffer, 0, read);
             }
 
             return output.ToArray();
         }
+    }
 
-        private static void DecodeFrame(byte[] input, ref int pos, Output output, CancellationToken cancellation)
+    /// <summary>
+    /// The content of LZ4 frames as a stream, one block at a time: memory is the frame's block size plus the
+    /// 64 KiB a match may reach back, whatever the content size.
+    /// </summary>
+    public sealed class Lz4FrameStream : Stream
+    {
+        private const uint Magic = 0x184D2204;
+        private const uint SkippableMagicMask = 0xFFFFFFF0;
+        private const uint SkippableMagic = 0x184D2A50;
+        private const int History = 64 << 10;
+
+        private readonly byte[] _input;
+        private int _pos;
+        private bool _any;
+
+        // The current frame.
+        private bool _inFrame;
+        private bool _blockChecksum, _contentChecksum;
+        private int _blockMax;
+        private long _declaredSize;
+        private long _frameDecoded;
+        private XxHash32.State _contentHash;
+
+        // Decoded bytes: [0, _historyLength) earlier output of this frame, then the current block up to _length.
+        private byte[] _window = new byte[0];
+        private int _historyLength, _length, _served;
+
+        public Lz4FrameStream(byte[] input)
         {
-            int descriptorStart = pos;
-            byte flags = ReadByte(input, ref pos);
-            byte bd = ReadByte(input, ref pos);
+            _input = input;
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            while (_served == _length)
+            {
+                if (!NextBlock())
+                {
+                    return 0;
+                }
+            }
+
+            int n = Math.Min(count, _length - _served);
+            Buffer.BlockCopy(_window, _served, buffer, offset, n);
+            _served += n;
+            return n;
+        }
+
+        /// <summary>Decodes the next non-empty block; false at the end of the input.</summary>
+        private bool NextBlock()
+        {
+            while (true)
+            {
+                if (!_inFrame)
+                {
+                    if (_pos >= _input.Length)
+                    {
+                        return false;
+                    }
+
+                    if (!StartFrame())
+                    {
+                        continue; // a skippable frame
+                    }
+                }
+
+                uint header = ReadUInt32("block size");
+                if (header == 0)
+                {
+                    EndFrame();
+                    continue;
+                }
+
+                bool stored = (header & 0x80000000u) != 0;
+                int size = (int)(header & 0x7FFFFFFFu);
+                if (size > _blockMax || size > _input.Length - _pos)
+                {
+                    throw Fail(size > _blockMax ? "block larger than the frame's maximum" : "unexpected EOF in a block");
+                }
+
+                if (_blockChecksum)
+                {
+                    if (_input.Length - _pos - size < 4)
+                    {
+                        throw Fail("unexpected EOF in a block checksum");
+                    }
+
+                    int at = _pos + size;
+                    if (XxHash32.Compute(_input, _pos, size) != ReadUInt32At(ref at, "block checksum"))
+                    {
+                        throw Fail("block checksum mismatch");
+                    }
+                }
+
+                Slide();
+                if (stored)
+                {
+                    Append(_input, _pos, size);
+                }
+                else
+                {
+                    DecodeBlock(_pos, size);
+                }
+
+                _pos += size + (_blockChecksum ? 4 : 0);
+                int produced = _length - _served;
+                _frameDecoded += produced;
+                if (_contentChecksum)
+                {
+                    XxHash32.Update(ref _contentHash, _window, _served, produced);
+                }
+
+                if (produced > 0)
+                {
+                    return true;
+                }
+            }
+        }
+
+        /// <summary>Reads a frame header; false for a skippable frame (skipped).</summary>
+        private bool StartFrame()
+        {
+            uint magic = ReadUInt32("frame magic");
+            if ((magic & SkippableMagicMask) == SkippableMagic)
+            {
+                uint size = ReadUInt32("skippable frame size");
+                if (size > _input.Length - _pos)
+                {
+                    throw Fail("unexpected EOF in a skippable frame");
+                }
+
+                _pos += (int)size;
+                return false;
+            }
+
+            if (magic != Magic)
+            {
+                throw Fail(_any ? "trailing data after the last frame" : "not an LZ4 frame");
+            }
+
+            _any = true;
+            int descriptorStart = _pos;
+            byte flags = ReadHeaderByte();
+            byte bd = ReadHeaderByte();
             if ((flags >> 6) != 1)
             {
                 throw Fail($"unsupported frame version {flags >> 6}");
@@ -67,15 +204,15 @@ namespace Pgo.Build.Profiles
                 throw Fail("reserved bits set in the frame descriptor");
             }
 
-            bool blockChecksum = (flags & 0x10) != 0;
+            _blockChecksum = (flags & 0x10) != 0;
             bool contentSize = (flags & 0x08) != 0;
-            bool contentChecksum = (flags & 0x04) != 0;
+            _contentChecksum = (flags & 0x04) != 0;
             if ((flags & 0x01) != 0)
             {
                 throw Fail("frames that need a dictionary are not supported");
             }
 
-            int blockMax = ((bd >> 4) & 7) switch
+            _blockMax = ((bd >> 4) & 7) switch
             {
                 4 => 64 << 10,
                 5 => 256 << 10,
@@ -83,81 +220,66 @@ namespace Pgo.Build.Profiles
                 7 => 4 << 20,
                 _ => throw Fail("invalid block maximum size"),
             };
-            long declaredSize = -1;
+            _declaredSize = -1;
             if (contentSize)
             {
-                declaredSize = (long)ReadUInt64(input, ref pos);
+                ulong low = ReadUInt32("content size");
+                ulong high = ReadUInt32("content size");
+                _declaredSize = (long)(low | (high << 32));
             }
 
-            int descriptorLength = pos - descriptorStart;
-            byte headerChecksum = ReadByte(input, ref pos);
-            if ((byte)(XxHash32.Compute(input, descriptorStart, descriptorLength) >> 8) != headerChecksum)
+            int descriptorLength = _pos - descriptorStart;
+            byte headerChecksum = ReadHeaderByte();
+            if ((byte)(XxHash32.Compute(_input, descriptorStart, descriptorLength) >> 8) != headerChecksum)
             {
                 throw Fail("frame descriptor checksum mismatch");
             }
 
-            int frameStart = output.Length;
-            while (true)
-            {
-                cancellation.ThrowIfCancellationRequested();
-                uint header = ReadUInt32(input, ref pos, "block size");
-                if (header == 0)
-                {
-                    break; // end mark
-                }
+            _inFrame = true;
+            _frameDecoded = 0;
+            _historyLength = _length = _served = 0;
+            _contentHash = XxHash32.Start();
+            return true;
+        }
 
-                bool stored = (header & 0x80000000u) != 0;
-                int size = (int)(header & 0x7FFFFFFFu);
-                if (size > blockMax || size > input.Length - pos)
-                {
-                    throw Fail(size > blockMax ? "block larger than the frame's maximum" : "unexpected EOF in a block");
-                }
-
-                if (blockChecksum)
-                {
-                    if (pos + size + 4 > input.Length)
-                    {
-                        throw Fail("unexpected EOF in a block checksum");
-                    }
-
-                    int at = pos + size;
-                    if (XxHash32.Compute(input, pos, size) != ReadUInt32(input, ref at, "block checksum"))
-                    {
-                        throw Fail("block checksum mismatch");
-                    }
-                }
-
-                if (stored)
-                {
-                    output.Append(input, pos, size);
-                }
-                else
-                {
-                    DecodeBlock(input, pos, size, output, frameStart);
-                }
-
-                pos += size + (blockChecksum ? 4 : 0);
-            }
-
-            if (declaredSize >= 0 && declaredSize != output.Length - frameStart)
+        private void EndFrame()
+        {
+            if (_declaredSize >= 0 && _declaredSize != _frameDecoded)
             {
                 throw Fail("content size mismatch");
             }
 
-            if (contentChecksum)
+            if (_contentChecksum)
             {
-                uint expected = ReadUInt32(input, ref pos, "content checksum");
-                if (XxHash32.Compute(output.Buffer, frameStart, output.Length - frameStart) != expected)
+                uint expected = ReadUInt32("content checksum");
+                if (XxHash32.Finish(_contentHash) != expected)
                 {
                     throw Fail("content checksum mismatch");
                 }
             }
+
+            _inFrame = false;
+            _historyLength = _length = _served = 0;
+        }
+
+        /// <summary>Keeps the last 64 KiB of this frame's output at the front of the window for the next block's matches.</summary>
+        private void Slide()
+        {
+            int keep = Math.Min(_length, History);
+            if (keep > 0 && _length > keep)
+            {
+                Buffer.BlockCopy(_window, _length - keep, _window, 0, keep);
+            }
+
+            _historyLength = _length = _served = keep;
         }
 
         /// <summary>One compressed block: sequences of literals followed by a back-reference into what is decoded.</summary>
-        private static void DecodeBlock(byte[] input, int start, int length, Output output, int frameStart)
+        private void DecodeBlock(int start, int length)
         {
+            byte[] input = _input;
             int pos = start, end = start + length;
+            int blockStart = _length;
             while (true)
             {
                 if (pos >= end)
@@ -166,13 +288,13 @@ namespace Pgo.Build.Profiles
                 }
 
                 byte token = input[pos++];
-                int literals = ReadLength(input, ref pos, end, token >> 4);
+                int literals = ReadLength(ref pos, end, token >> 4);
                 if (literals > end - pos)
                 {
                     throw Fail("literals run past the block");
                 }
 
-                output.Append(input, pos, literals);
+                Append(input, pos, literals);
                 pos += literals;
                 if (pos == end)
                 {
@@ -186,17 +308,55 @@ namespace Pgo.Build.Profiles
 
                 int offset = input[pos] | (input[pos + 1] << 8);
                 pos += 2;
-                if (offset == 0 || offset > output.Length - frameStart)
+                if (offset == 0 || offset > _length || (long)offset > _frameDecoded + (_length - blockStart))
                 {
                     throw Fail("match offset out of range");
                 }
 
-                int match = ReadLength(input, ref pos, end, token & 0x0F) + 4;
-                output.Copy(offset, match);
+                int match = ReadLength(ref pos, end, token & 0x0F) + 4;
+                if (match > _blockMax - (_length - blockStart))
+                {
+                    throw Fail("block decodes past the frame's maximum block size");
+                }
+
+                Reserve(match);
+                var window = _window;
+                int from = _length - offset, to = _length;
+                for (int i = 0; i < match; i++)
+                {
+                    window[to + i] = window[from + i];
+                }
+
+                _length += match;
             }
         }
 
-        private static int ReadLength(byte[] input, ref int pos, int end, int nibble)
+        private void Append(byte[] source, int start, int count)
+        {
+            Reserve(count);
+            Buffer.BlockCopy(source, start, _window, _length, count);
+            _length += count;
+        }
+
+        /// <summary>Grows the window as output arrives, never past 64 KiB plus the frame's block size.</summary>
+        private void Reserve(int count)
+        {
+            long needed = (long)_length + count;
+            if (needed > _historyLength + (long)_blockMax)
+            {
+                throw Fail("block decodes past the frame's maximum block size");
+            }
+
+            if (needed > _window.Length)
+            {
+                long size = Math.Min(Math.Max(needed, (long)_window.Length * 2), History + (long)_blockMax);
+                var bigger = new byte[size];
+                Buffer.BlockCopy(_window, 0, bigger, 0, _length);
+                _window = bigger;
+            }
+        }
+
+        private int ReadLength(ref int pos, int end, int nibble)
         {
             long length = nibble;
             if (nibble == 15)
@@ -209,7 +369,7 @@ namespace Pgo.Build.Profiles
                         throw Fail("unexpected end of a block");
                     }
 
-                    b = input[pos++];
+                    b = _input[pos++];
                     length += b;
                 }
                 while (b == 255 && length < int.MaxValue);
@@ -223,97 +383,31 @@ namespace Pgo.Build.Profiles
             return (int)length;
         }
 
-        private static byte ReadByte(byte[] input, ref int pos)
+        private byte ReadHeaderByte()
         {
-            if (pos >= input.Length)
+            if (_pos >= _input.Length)
             {
                 throw Fail("unexpected EOF in the frame descriptor");
             }
 
-            return input[pos++];
+            return _input[_pos++];
         }
 
-        private static uint ReadUInt32(byte[] input, ref int pos, string what)
+        private uint ReadUInt32(string what) => ReadUInt32At(ref _pos, what);
+
+        private uint ReadUInt32At(ref int pos, string what)
         {
-            if (input.Length - pos < 4)
+            if (_input.Length - pos < 4)
             {
                 throw Fail("unexpected EOF reading the " + what);
             }
 
-            uint v = (uint)(input[pos] | input[pos + 1] << 8 | input[pos + 2] << 16 | input[pos + 3] << 24);
+            uint v = (uint)(_input[pos] | _input[pos + 1] << 8 | _input[pos + 2] << 16 | _input[pos + 3] << 24);
             pos += 4;
             return v;
         }
 
-        private static ulong ReadUInt64(byte[] input, ref int pos)
-        {
-            ulong low = ReadUInt32(input, ref pos, "content size");
-            ulong high = ReadUInt32(input, ref pos, "content size");
-            return low | (high << 32);
-        }
-
         private static ProfileFormatException Fail(string reason) => new ProfileFormatException("decompressing profile: lz4: " + reason);
-
-        /// <summary>A growing buffer with the decoder's size limit.</summary>
-        private sealed class Output
-        {
-            private readonly long _max;
-
-            public Output(long max)
-            {
-                _max = max;
-                Buffer = new byte[64 << 10];
-            }
-
-            public byte[] Buffer { get; private set; }
-
-            public int Length { get; private set; }
-
-            public void Append(byte[] source, int start, int count)
-            {
-                Reserve(count);
-                System.Buffer.BlockCopy(source, start, Buffer, Length, count);
-                Length += count;
-            }
-
-            /// <summary>Copies <paramref name="count"/> bytes from <paramref name="offset"/> back; the ranges may overlap.</summary>
-            public void Copy(int offset, int count)
-            {
-                Reserve(count);
-                var buffer = Buffer;
-                int from = Length - offset, to = Length;
-                for (int i = 0; i < count; i++)
-                {
-                    buffer[to + i] = buffer[from + i];
-                }
-
-                Length += count;
-            }
-
-            public byte[] ToArray()
-            {
-                var result = new byte[Length];
-                System.Buffer.BlockCopy(Buffer, 0, result, 0, Length);
-                return result;
-            }
-
-            private void Reserve(int count)
-            {
-                long needed = (long)Length + count;
-                if (needed > _max)
-                {
-                    throw new ProfileFormatException($"decompressing profile: decompressed size exceeds the limit of {_max} bytes");
-                }
-
-                if (needed > Buffer.Length)
-                {
-                    long size = Math.Max(needed, Math.Min((long)Buffer.Length * 2, int.MaxValue - 64));
-                    var bigger = new byte[size];
-                    System.Buffer.BlockCopy(Buffer, 0, bigger, 0, Length);
-                    Buffer = bigger;
-                }
-            }
-        }
     }
 
     /// <summary>xxHash32 (seed 0), the checksum of the LZ4 frame format.</summary>
@@ -345,9 +439,71 @@ namespace Pgo.Build.Profiles
                 h = P5;
             }
 
+            return Tail(h, (uint)length, data, pos, end);
+        }
+
+        /// <summary>Running state of a hash over data that arrives in pieces.</summary>
+        public struct State
+        {
+            internal uint V1, V2, V3, V4;
+            internal long Total;
+            internal byte[] Pending;
+            internal int PendingLength;
+        }
+
+        public static State Start() => new State
+        {
+            V1 = unchecked(P1 + P2), V2 = P2, V3 = 0, V4 = unchecked(0 - P1), Pending = new byte[16],
+        };
+
+        public static void Update(ref State s, byte[] data, int start, int length)
+        {
+            s.Total += length;
+            int pos = start, end = start + length;
+            if (s.PendingLength > 0)
+            {
+                int take = Math.Min(16 - s.PendingLength, length);
+                Buffer.BlockCopy(data, pos, s.Pending, s.PendingLength, take);
+                s.PendingLength += take;
+                pos += take;
+                if (s.PendingLength < 16)
+                {
+                    return;
+                }
+
+                Stripe(ref s, s.Pending, 0);
+                s.PendingLength = 0;
+            }
+
+            while (end - pos >= 16)
+            {
+                Stripe(ref s, data, pos);
+                pos += 16;
+            }
+
+            Buffer.BlockCopy(data, pos, s.Pending, 0, end - pos);
+            s.PendingLength = end - pos;
+        }
+
+        public static uint Finish(State s)
+        {
+            uint h = s.Total >= 16 ? unchecked(Rotl(s.V1, 1) + Rotl(s.V2, 7) + Rotl(s.V3, 12) + Rotl(s.V4, 18)) : P5;
+            return Tail(h, (uint)s.Total, s.Pending, 0, s.PendingLength);
+        }
+
+        private static void Stripe(ref State s, byte[] d, int pos)
+        {
+            s.V1 = Round(s.V1, Word(d, pos));
+            s.V2 = Round(s.V2, Word(d, pos + 4));
+            s.V3 = Round(s.V3, Word(d, pos + 8));
+            s.V4 = Round(s.V4, Word(d, pos + 12));
+        }
+
+        private static uint Tail(uint h, uint length, byte[] data, int pos, int end)
+        {
             unchecked
             {
-                h += (uint)length;
+                h += length;
                 while (pos + 4 <= end)
                 {
                     h = Rotl(h + Word(data, pos) * P3, 17) * P4;

@@ -36,6 +36,12 @@ namespace Pgo.Build.Profiles
         public ulong Id { get; }
         public ulong Address { get; }
         public IReadOnlyList<ProfileLine> Lines { get; }
+
+        /// <summary>
+        /// The location's position among <see cref="ProfileData.LocationCount"/> locations of the profile the decoder
+        /// made it for (0..n-1, distinct), or -1: lets later stages map locations through arrays, not hash tables.
+        /// </summary>
+        internal int Index { get; set; } = -1;
     }
 
     /// <summary>
@@ -80,8 +86,26 @@ namespace Pgo.Build.Profiles
             SampleType? periodType = null,
             long timeNanos = 0,
             IReadOnlyList<string>? comments = null,
-            string? defaultSampleType = null)
+            string? defaultSampleType = null,
+            long decodedBytes = 0)
+            : this(sampleTypes, samples, durationNanos, period, periodType, timeNanos, comments, defaultSampleType, decodedBytes, 0)
         {
+        }
+
+        internal ProfileData(
+            IReadOnlyList<SampleType> sampleTypes,
+            IReadOnlyList<ProfileSample> samples,
+            long durationNanos,
+            long period,
+            SampleType? periodType,
+            long timeNanos,
+            IReadOnlyList<string>? comments,
+            string? defaultSampleType,
+            long decodedBytes,
+            int locationCount)
+        {
+            DecodedBytes = decodedBytes;
+            LocationCount = locationCount;
             SampleTypes = sampleTypes;
             Samples = samples;
             DurationNanos = durationNanos;
@@ -107,6 +131,15 @@ namespace Pgo.Build.Profiles
 
         /// <summary>Free-form comments (pprof's <c>comment</c> field).</summary>
         public IReadOnlyList<string> Comments { get; }
+
+        /// <summary>
+        /// When the decoder made this profile, how many locations it has, each with its own <see cref="ProfileLocation.Index"/>
+        /// below this; 0 otherwise (then locations are told apart by reference).
+        /// </summary>
+        internal int LocationCount { get; }
+
+        /// <summary>Size of the protobuf message this profile was decoded from (0 when built another way): what limits scale with.</summary>
+        public long DecodedBytes { get; }
 
         /// <summary>The sample type (its <see cref="SampleType.Type"/>) a viewer shows by default; "" when unset.</summary>
         public string DefaultSampleType { get; }

@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Threading;
 
 namespace Pgo.Build.Profiles
 {
@@ -51,48 +53,26 @@ namespace Pgo.Build.Profiles
             }
 
             CheckWeights(inputs.Count, weights);
-            SampleType? periodType = CommonPeriodType(inputs);
-            var (types, dropped) = CommonSampleTypes(inputs);
 
-            var merger = new Merger(types.Count);
-            long duration = 0;
-            long time = 0;
-            long period = 0;
-            var comments = new List<string>();
-            var seenComments = new HashSet<string>(StringComparer.Ordinal);
-            string defaultSampleType = "";
-            for (int i = 0; i < inputs.Count; i++)
+            // With every input at hand, the header problems come first, before any value is summed.
+            var headers = new ProfileFold();
+            foreach (var (name, profile) in inputs)
             {
-                var (name, profile) = inputs[i];
-                duration = Add(duration, profile.DurationNanos, name, "duration");
-                if (profile.TimeNanos != 0 && (time == 0 || profile.TimeNanos < time))
-                {
-                    time = profile.TimeNanos;
-                }
-
-                period = Math.Max(period, profile.Period);
-                foreach (var comment in profile.Comments)
-                {
-                    if (seenComments.Add(comment))
-                    {
-                        comments.Add(comment);
-                    }
-                }
-
-                if (defaultSampleType.Length == 0 && profile.DefaultSampleType.Length != 0 && types.Any(t => t.Type == profile.DefaultSampleType))
-                {
-                    defaultSampleType = profile.DefaultSampleType;
-                }
-
-                var columns = types.Select(t => IndexOf(profile.SampleTypes, t)).ToArray();
-                merger.Add(name, profile, columns, weights?[i] ?? 1.0);
+                headers.CheckHeader(name, profile);
             }
 
-            var merged = new ProfileData(types, merger.Samples, duration, period, periodType, time, comments, defaultSampleType);
-            return new ProfileMergeResult(merged, dropped);
+            headers.CheckCommonTypes();
+            var fold = new ProfileFold();
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                fold.Add(inputs[i].Name, inputs[i].Profile, weights?[i] ?? 1.0);
+            }
+
+            return fold.Finish();
         }
 
-        private static void CheckWeights(int count, IReadOnlyList<double>? weights)
+        /// <summary>Throws <see cref="ArgumentException"/> unless every weight is finite and positive.</summary>
+        public static void CheckWeights(int count, IReadOnlyList<double>? weights)
         {
             if (weights == null)
             {
@@ -112,79 +92,387 @@ namespace Pgo.Build.Profiles
                 }
             }
         }
+    }
 
-        private static SampleType? CommonPeriodType(IReadOnlyList<(string Name, ProfileData Profile)> inputs)
+    /// <summary>
+    /// <see cref="ProfileMerger.Merge"/> one input at a time: <see cref="Add"/> folds a profile into the merged result
+    /// and keeps nothing of it but its header (so memory grows with the merged result, not with the number of
+    /// inputs), <see cref="Finish"/> gives the result. The same rules as <see cref="ProfileMerger"/>; the sample types
+    /// that are kept (common to all inputs) are known only at the end, so every column of the first input is summed
+    /// until then. Keys are compared by number: strings are numbered once (<see cref="StringIds"/>), functions and
+    /// locations are canonical objects compared by reference, numbers are hashed with <see cref="KeyedHash"/>.
+    /// </summary>
+    public sealed class ProfileFold
+    {
+        private readonly CancellationToken _cancellation;
+        private readonly StringIds _strings = new StringIds();
+        private readonly Dictionary<FunctionKey, ProfileFunction> _functions = new Dictionary<FunctionKey, ProfileFunction>(FunctionKey.Comparer.Instance);
+        private readonly Dictionary<LocationKey, ProfileLocation> _locations = new Dictionary<LocationKey, ProfileLocation>(LocationKey.Comparer.Instance);
+        private readonly Dictionary<SampleKey, ProfileSample> _samples = new Dictionary<SampleKey, ProfileSample>(SampleKey.Comparer.Instance);
+        private readonly List<ProfileSample> _order = new List<ProfileSample>();
+        private readonly List<(string Name, SampleType[] Types, string DefaultType)> _headers = new List<(string, SampleType[], string)>();
+        private readonly List<string> _comments = new List<string>();
+        private readonly HashSet<int> _seenComments = new HashSet<int>();
+        private List<SampleType>? _columns;
+        private HashSet<SampleType>? _common;
+        private SampleType? _periodType;
+        private string _periodTypeInput = "";
+        private long _duration, _time, _period;
+
+        public ProfileFold(CancellationToken cancellation = default)
         {
-            SampleType? first = null;
-            string firstName = "";
-            foreach (var (name, profile) in inputs)
-            {
-                if (profile.PeriodType is SampleType type)
-                {
-                    if (first == null)
-                    {
-                        first = type;
-                        firstName = name;
-                    }
-                    else if (first.Value != type)
-                    {
-                        throw new ProfileMergeException($"incompatible period types: {firstName}: {first.Value}; {name}: {type}");
-                    }
-                }
-            }
-
-            return first;
+            _cancellation = cancellation;
         }
 
-        private static (List<SampleType> Common, List<DroppedSampleType> Dropped) CommonSampleTypes(IReadOnlyList<(string Name, ProfileData Profile)> inputs)
+        /// <summary>Inputs folded so far.</summary>
+        public int Count => _headers.Count;
+
+        /// <summary>Folds <paramref name="profile"/> (named <paramref name="name"/> in messages) in, its values times <paramref name="weight"/>.</summary>
+        /// <exception cref="ProfileMergeException">Its period type differs from an earlier input's, or a sum overflows.</exception>
+        public void Add(string name, ProfileData profile, double weight = 1.0)
         {
-            var common = new List<SampleType>();
-            foreach (var type in inputs[0].Profile.SampleTypes)
+            if (double.IsNaN(weight) || double.IsInfinity(weight) || weight <= 0)
             {
-                if (!common.Contains(type) && inputs.All(input => input.Profile.SampleTypes.Contains(type)))
+                throw new ArgumentException("weight " + weight.ToString(CultureInfo.InvariantCulture) + " is not a finite number greater than 0", nameof(weight));
+            }
+
+            var columns = CheckHeader(name, profile);
+            _duration = AddChecked(_duration, profile.DurationNanos, name, "duration");
+            if (profile.TimeNanos != 0 && (_time == 0 || profile.TimeNanos < _time))
+            {
+                _time = profile.TimeNanos;
+            }
+
+            _period = Math.Max(_period, profile.Period);
+            foreach (var comment in profile.Comments)
+            {
+                if (_seenComments.Add(_strings.Id(comment)))
                 {
-                    common.Add(type);
+                    _comments.Add(comment);
                 }
             }
 
-            if (common.Count == 0)
+            FoldSamples(name, profile, columns, weight);
+        }
+
+        /// <summary>
+        /// Records an input's header (period type, sample types) and returns, per column of the first input's sample
+        /// types, the input's column for it (-1 when it has none).
+        /// </summary>
+        internal int[] CheckHeader(string name, ProfileData profile)
+        {
+            if (profile.PeriodType is SampleType type)
             {
-                string each = string.Join("; ", inputs.Select(input =>
-                    input.Name + ": " + (input.Profile.SampleTypes.Count == 0 ? "none" : string.Join(", ", input.Profile.SampleTypes))));
+                if (_periodType == null)
+                {
+                    _periodType = type;
+                    _periodTypeInput = name;
+                }
+                else if (_periodType.Value != type)
+                {
+                    throw new ProfileMergeException($"incompatible period types: {_periodTypeInput}: {_periodType.Value}; {name}: {type}");
+                }
+            }
+
+            var types = new SampleType[profile.SampleTypes.Count];
+            for (int i = 0; i < types.Length; i++)
+            {
+                types[i] = profile.SampleTypes[i];
+            }
+
+            _headers.Add((name, types, profile.DefaultSampleType));
+            var first = new Dictionary<SampleType, int>();
+            for (int i = 0; i < types.Length; i++)
+            {
+                if (!first.ContainsKey(types[i]))
+                {
+                    first.Add(types[i], i); // a repeated type keeps its first column only
+                }
+            }
+
+            if (_columns == null)
+            {
+                _columns = new List<SampleType>(first.Count);
+                var added = new HashSet<SampleType>();
+                foreach (var t in types)
+                {
+                    if (added.Add(t))
+                    {
+                        _columns.Add(t);
+                    }
+                }
+
+                _common = new HashSet<SampleType>(_columns);
+            }
+            else
+            {
+                _common!.IntersectWith(first.Keys);
+            }
+
+            var map = new int[_columns.Count];
+            for (int c = 0; c < map.Length; c++)
+            {
+                map[c] = first.TryGetValue(_columns[c], out int at) ? at : -1;
+            }
+
+            return map;
+        }
+
+        /// <summary>Throws when no sample type is common to the inputs seen so far (the message names each one's types).</summary>
+        internal void CheckCommonTypes()
+        {
+            if (_common == null || _common.Count == 0)
+            {
+                var each = new StringBuilder();
+                foreach (var (name, types, _) in _headers)
+                {
+                    if (each.Length > 0)
+                    {
+                        each.Append("; ");
+                    }
+
+                    each.Append(name).Append(": ").Append(types.Length == 0 ? "none" : string.Join(", ", types));
+                }
+
                 throw new ProfileMergeException("incompatible profiles: no common sample types (" + each + ")");
+            }
+        }
+
+        /// <summary>The merged profile and the sample types left out.</summary>
+        [MethodImpl(Jit.Optimized)]
+        public ProfileMergeResult Finish()
+        {
+            if (_headers.Count == 0)
+            {
+                throw new ArgumentException("no profiles to merge");
+            }
+
+            CheckCommonTypes();
+            var kept = new List<int>();
+            var types = new List<SampleType>();
+            for (int c = 0; c < _columns!.Count; c++)
+            {
+                if (_common!.Contains(_columns[c]))
+                {
+                    kept.Add(c);
+                    types.Add(_columns[c]);
+                }
+            }
+
+            IReadOnlyList<ProfileSample> samples = _order;
+            if (kept.Count != _columns.Count)
+            {
+                var projected = new List<ProfileSample>(_order.Count);
+                foreach (var sample in _order)
+                {
+                    var values = new long[kept.Count];
+                    for (int i = 0; i < values.Length; i++)
+                    {
+                        values[i] = sample.Values[kept[i]];
+                    }
+
+                    projected.Add(new ProfileSample(sample.Stack, values, sample.Labels));
+                }
+
+                samples = projected;
             }
 
             var dropped = new List<DroppedSampleType>();
-            foreach (var (name, profile) in inputs)
+            string defaultSampleType = "";
+            foreach (var (name, inputTypes, defaultType) in _headers)
             {
-                var kept = new HashSet<SampleType>();
-                foreach (var type in profile.SampleTypes)
+                var seen = new HashSet<SampleType>();
+                foreach (var type in inputTypes)
                 {
-                    // A repeated type keeps its first column only.
-                    if (!common.Contains(type) || !kept.Add(type))
+                    if (!_common!.Contains(type) || !seen.Add(type))
                     {
                         dropped.Add(new DroppedSampleType(name, type));
                     }
                 }
-            }
 
-            return (common, dropped);
-        }
-
-        private static int IndexOf(IReadOnlyList<SampleType> types, SampleType type)
-        {
-            for (int i = 0; i < types.Count; i++)
-            {
-                if (types[i] == type)
+                if (defaultSampleType.Length == 0 && defaultType.Length != 0 && types.Exists(t => t.Type == defaultType))
                 {
-                    return i;
+                    defaultSampleType = defaultType;
                 }
             }
 
-            throw new InvalidOperationException("sample type " + type + " vanished");
+            var merged = new ProfileData(types, samples, _duration, _period, _periodType, _time, _comments, defaultSampleType, 0, _locations.Count);
+            return new ProfileMergeResult(merged, dropped);
         }
 
-        private static long Add(long a, long b, string input, string what)
+        [MethodImpl(Jit.Optimized)]
+        private void FoldSamples(string name, ProfileData profile, int[] columns, double weight)
+        {
+            // Within one input, a location object maps to one merged location, a function object to one merged function:
+            // through an array when the decoder numbered the locations, else by reference.
+            var byIndex = profile.LocationCount > 0 ? new ProfileLocation?[profile.LocationCount] : null;
+            var locations = byIndex == null ? new Dictionary<ProfileLocation, ProfileLocation>(ByReference<ProfileLocation>.Instance) : null;
+            var functions = new Dictionary<ProfileFunction, ProfileFunction>(ByReference<ProfileFunction>.Instance);
+            int width = columns.Length;
+            int count = 0;
+            var scratch = new ProfileLocation[16];
+            foreach (var sample in profile.Samples)
+            {
+                if ((++count & 0x3ff) == 0)
+                {
+                    _cancellation.ThrowIfCancellationRequested();
+                }
+
+                if (sample.Values.Length != profile.SampleTypes.Count)
+                {
+                    throw new ArgumentException($"{name}: a sample has {sample.Values.Length} values for {profile.SampleTypes.Count} sample types", "inputs");
+                }
+
+                int depth = sample.Stack.Count;
+                if (scratch.Length < depth)
+                {
+                    scratch = new ProfileLocation[Math.Max(depth, scratch.Length * 2)];
+                }
+
+                for (int i = 0; i < depth; i++)
+                {
+                    var source = sample.Stack[i];
+                    ProfileLocation? location;
+                    if (byIndex != null && source.Index >= 0 && source.Index < byIndex.Length)
+                    {
+                        location = byIndex[source.Index];
+                        if (location == null)
+                        {
+                            location = byIndex[source.Index] = Location(source, functions);
+                        }
+                    }
+                    else
+                    {
+                        locations ??= new Dictionary<ProfileLocation, ProfileLocation>(ByReference<ProfileLocation>.Instance);
+                        if (!locations.TryGetValue(source, out location))
+                        {
+                            location = Location(source, functions);
+                            locations.Add(source, location);
+                        }
+                    }
+
+                    scratch[i] = location;
+                }
+
+                // Looked up with the scratch stack; a new merged sample gets its own copy.
+                var stack = scratch;
+                var key = new SampleKey(stack, depth, LabelIds(sample.Labels));
+                if (_samples.TryGetValue(key, out var existing))
+                {
+                    for (int c = 0; c < width; c++)
+                    {
+                        if (columns[c] >= 0)
+                        {
+                            existing.Values[c] = AddChecked(existing.Values[c], Scale(sample.Values[columns[c]], weight, name), name, "a sample value");
+                        }
+                    }
+                }
+                else
+                {
+                    var values = new long[width];
+                    for (int c = 0; c < width; c++)
+                    {
+                        values[c] = columns[c] >= 0 ? Scale(sample.Values[columns[c]], weight, name) : 0;
+                    }
+
+                    var labels = sample.Labels.Count == 0 ? null : new ProfileLabel[sample.Labels.Count];
+                    for (int i = 0; labels != null && i < labels.Length; i++)
+                    {
+                        labels[i] = sample.Labels[i];
+                    }
+
+                    var own = new ProfileLocation[depth];
+                    Array.Copy(scratch, own, depth);
+                    var merged = new ProfileSample(own, values, labels);
+                    _samples.Add(new SampleKey(own, depth, key.Labels, key.Hash), merged);
+                    _order.Add(merged);
+                }
+            }
+        }
+
+        /// <summary>The labels as sorted (key, str, num, unit) numbers: compared as a multiset.</summary>
+        private ulong[] LabelIds(IReadOnlyList<ProfileLabel> labels)
+        {
+            if (labels.Count == 0)
+            {
+                return Array.Empty<ulong>();
+            }
+
+            var quads = new (int Key, int Str, long Num, int Unit)[labels.Count];
+            for (int i = 0; i < quads.Length; i++)
+            {
+                var l = labels[i];
+                quads[i] = (_strings.Id(l.Key), _strings.Id(l.Str), l.Num, _strings.Id(l.NumUnit));
+            }
+
+            Array.Sort(quads);
+            var ids = new ulong[quads.Length * 3];
+            for (int i = 0; i < quads.Length; i++)
+            {
+                ids[3 * i] = ((ulong)(uint)quads[i].Key << 32) | (uint)quads[i].Str;
+                ids[3 * i + 1] = (ulong)quads[i].Num;
+                ids[3 * i + 2] = (uint)quads[i].Unit;
+            }
+
+            return ids;
+        }
+
+        [MethodImpl(Jit.Optimized)]
+        private ProfileLocation Location(ProfileLocation source, Dictionary<ProfileFunction, ProfileFunction> functions)
+        {
+            var lines = new ProfileLine[source.Lines.Count];
+            for (int i = 0; i < lines.Length; i++)
+            {
+                var function = source.Lines[i].Function;
+                if (!functions.TryGetValue(function, out var canonical))
+                {
+                    canonical = Function(function);
+                    functions.Add(function, canonical);
+                }
+
+                lines[i] = new ProfileLine(canonical, source.Lines[i].Line);
+            }
+
+            var key = new LocationKey(source.Address, lines);
+            if (!_locations.TryGetValue(key, out var location))
+            {
+                location = new ProfileLocation((ulong)_locations.Count + 1, source.Address, lines) { Index = _locations.Count };
+                _locations.Add(key, location);
+            }
+
+            return location;
+        }
+
+        private ProfileFunction Function(ProfileFunction function)
+        {
+            var key = new FunctionKey(_strings.Id(function.Name), _strings.Id(function.SystemName), _strings.Id(function.FileName), function.StartLine);
+            if (!_functions.TryGetValue(key, out var canonical))
+            {
+                canonical = function;
+                _functions.Add(key, canonical);
+            }
+
+            return canonical;
+        }
+
+        private static long Scale(long value, double weight, string name)
+        {
+            if (weight == 1.0)
+            {
+                return value;
+            }
+
+            double scaled = Math.Round(value * weight, MidpointRounding.AwayFromZero);
+            // 2^63 is exactly representable; every double below it in magnitude fits a long.
+            if (scaled >= 9223372036854775808.0 || scaled < -9223372036854775808.0)
+            {
+                throw new ProfileMergeException($"a sample value of {name} overflows a 64-bit integer when weighted");
+            }
+
+            return (long)scaled;
+        }
+
+        private static long AddChecked(long a, long b, string input, string what)
         {
             try
             {
@@ -196,189 +484,149 @@ namespace Pgo.Build.Profiles
             }
         }
 
-        private sealed class Merger
+        private readonly struct FunctionKey
         {
-            private readonly int _width;
-            private readonly Dictionary<ProfileFunction, ProfileFunction> _functions = new Dictionary<ProfileFunction, ProfileFunction>();
-            private readonly Dictionary<LocationKey, ProfileLocation> _locations = new Dictionary<LocationKey, ProfileLocation>();
-            private readonly Dictionary<SampleKey, ProfileSample> _samples = new Dictionary<SampleKey, ProfileSample>();
-
-            public Merger(int width)
+            public FunctionKey(int name, int systemName, int fileName, long startLine)
             {
-                _width = width;
+                Name = name;
+                SystemName = systemName;
+                FileName = fileName;
+                StartLine = startLine;
             }
 
-            public List<ProfileSample> Samples { get; } = new List<ProfileSample>();
+            public int Name { get; }
+            public int SystemName { get; }
+            public int FileName { get; }
+            public long StartLine { get; }
 
-            public void Add(string name, ProfileData profile, int[] columns, double weight)
+            public sealed class Comparer : IEqualityComparer<FunctionKey>
             {
-                // Within one input, a location object maps to one merged location.
-                var locations = new Dictionary<ProfileLocation, ProfileLocation>();
-                foreach (var sample in profile.Samples)
-                {
-                    if (sample.Values.Length != profile.SampleTypes.Count)
-                    {
-                        throw new ArgumentException($"{name}: a sample has {sample.Values.Length} values for {profile.SampleTypes.Count} sample types", "inputs");
-                    }
+                public static readonly Comparer Instance = new Comparer();
 
-                    var stack = new ProfileLocation[sample.Stack.Count];
-                    for (int i = 0; i < stack.Length; i++)
-                    {
-                        var source = sample.Stack[i];
-                        if (!locations.TryGetValue(source, out var location))
-                        {
-                            location = Location(source);
-                            locations.Add(source, location);
-                        }
+                public bool Equals(FunctionKey x, FunctionKey y) =>
+                    x.Name == y.Name && x.SystemName == y.SystemName && x.FileName == y.FileName && x.StartLine == y.StartLine;
 
-                        stack[i] = location;
-                    }
-
-                    var values = new long[_width];
-                    for (int c = 0; c < values.Length; c++)
-                    {
-                        values[c] = Scale(sample.Values[columns[c]], weight, name);
-                    }
-
-                    var key = new SampleKey(stack, sample.Labels);
-                    if (_samples.TryGetValue(key, out var existing))
-                    {
-                        for (int c = 0; c < values.Length; c++)
-                        {
-                            existing.Values[c] = ProfileMerger.Add(existing.Values[c], values[c], name, "a sample value");
-                        }
-                    }
-                    else
-                    {
-                        var merged = new ProfileSample(stack, values, sample.Labels.ToArray());
-                        _samples.Add(key, merged);
-                        Samples.Add(merged);
-                    }
-                }
-            }
-
-            private static long Scale(long value, double weight, string name)
-            {
-                if (weight == 1.0)
-                {
-                    return value;
-                }
-
-                double scaled = Math.Round(value * weight, MidpointRounding.AwayFromZero);
-                // 2^63 is exactly representable; every double below it in magnitude fits a long.
-                if (scaled >= 9223372036854775808.0 || scaled < -9223372036854775808.0)
-                {
-                    throw new ProfileMergeException($"a sample value of {name} overflows a 64-bit integer when weighted");
-                }
-
-                return (long)scaled;
-            }
-
-            private ProfileLocation Location(ProfileLocation source)
-            {
-                var key = new LocationKey(source.Address, source.Lines);
-                if (!_locations.TryGetValue(key, out var location))
-                {
-                    var lines = new ProfileLine[source.Lines.Count];
-                    for (int i = 0; i < lines.Length; i++)
-                    {
-                        lines[i] = new ProfileLine(Function(source.Lines[i].Function), source.Lines[i].Line);
-                    }
-
-                    location = new ProfileLocation((ulong)_locations.Count + 1, source.Address, lines);
-                    _locations.Add(key, location);
-                }
-
-                return location;
-            }
-
-            private ProfileFunction Function(ProfileFunction function)
-            {
-                if (!_functions.TryGetValue(function, out var canonical))
-                {
-                    canonical = function;
-                    _functions.Add(function, canonical);
-                }
-
-                return canonical;
+                public int GetHashCode(FunctionKey k) =>
+                    KeyedHash.Of(((ulong)(uint)k.Name << 32) | (uint)k.SystemName, (uint)k.FileName, (ulong)k.StartLine);
             }
         }
 
-        /// <summary>A merged stack (its locations are canonical, so compared by reference) and its labels, sorted.</summary>
-        private sealed class SampleKey : IEquatable<SampleKey>
+        /// <summary>A location's identity: its address and its lines (canonical function by reference, line number).</summary>
+        private readonly struct LocationKey
         {
-            private readonly ProfileLocation[] _stack;
-            private readonly ProfileLabel[] _labels;
-            private readonly int _hash;
-
-            public SampleKey(ProfileLocation[] stack, IReadOnlyList<ProfileLabel> labels)
+            public LocationKey(ulong address, ProfileLine[] lines)
             {
-                _stack = stack;
-                _labels = labels.ToArray();
-                Array.Sort(_labels, CompareLabels);
-                int hash = stack.Length;
-                foreach (var location in stack)
-                {
-                    hash = unchecked((hash * 31) + location.Id.GetHashCode());
-                }
-
-                foreach (var label in _labels)
-                {
-                    hash = unchecked((hash * 31) + label.GetHashCode());
-                }
-
-                _hash = hash;
+                Address = address;
+                Lines = lines;
             }
 
-            public bool Equals(SampleKey? other)
-            {
-                if (other == null || other._hash != _hash || other._stack.Length != _stack.Length || other._labels.Length != _labels.Length)
-                {
-                    return false;
-                }
+            public ulong Address { get; }
+            public ProfileLine[] Lines { get; }
 
-                for (int i = 0; i < _stack.Length; i++)
+            public sealed class Comparer : IEqualityComparer<LocationKey>
+            {
+                public static readonly Comparer Instance = new Comparer();
+
+                public bool Equals(LocationKey x, LocationKey y)
                 {
-                    if (!ReferenceEquals(_stack[i], other._stack[i]))
+                    if (x.Address != y.Address || x.Lines.Length != y.Lines.Length)
                     {
                         return false;
                     }
+
+                    for (int i = 0; i < x.Lines.Length; i++)
+                    {
+                        if (!ReferenceEquals(x.Lines[i].Function, y.Lines[i].Function) || x.Lines[i].Line != y.Lines[i].Line)
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
                 }
 
-                for (int i = 0; i < _labels.Length; i++)
+                public int GetHashCode(LocationKey k)
                 {
-                    if (_labels[i] != other._labels[i])
+                    var h = KeyedHash.Add(KeyedHash.Start(), k.Address);
+                    foreach (var line in k.Lines)
+                    {
+                        h = KeyedHash.Add(h, (uint)RuntimeHelpers.GetHashCode(line.Function));
+                        h = KeyedHash.Add(h, (ulong)line.Line);
+                    }
+
+                    return KeyedHash.Finish(h);
+                }
+            }
+        }
+
+        /// <summary>A merged stack (canonical locations, compared by reference and hashed by their merged ids) and its labels.</summary>
+        private readonly struct SampleKey
+        {
+            public SampleKey(ProfileLocation[] stack, int depth, ulong[] labels, int hash)
+            {
+                Stack = stack;
+                Depth = depth;
+                Labels = labels;
+                Hash = hash;
+            }
+
+            public SampleKey(ProfileLocation[] stack, int depth, ulong[] labels)
+            {
+                Stack = stack;
+                Depth = depth;
+                Labels = labels;
+                var h = KeyedHash.Start();
+                for (int i = 0; i < depth; i++)
+                {
+                    h = KeyedHash.Add(h, stack[i].Id);
+                }
+
+                h = KeyedHash.Add(h, 0xFFFFFFFFFFFFFFFFUL);
+                foreach (ulong label in labels)
+                {
+                    h = KeyedHash.Add(h, label);
+                }
+
+                Hash = KeyedHash.Finish(h);
+            }
+
+            /// <summary>The stack's frames: the first <see cref="Depth"/> of this array.</summary>
+            public ProfileLocation[] Stack { get; }
+            public int Depth { get; }
+            public ulong[] Labels { get; }
+            public int Hash { get; }
+
+            public sealed class Comparer : IEqualityComparer<SampleKey>
+            {
+                public static readonly Comparer Instance = new Comparer();
+
+                public bool Equals(SampleKey x, SampleKey y)
+                {
+                    if (x.Hash != y.Hash || x.Depth != y.Depth || x.Labels.Length != y.Labels.Length)
                     {
                         return false;
                     }
+
+                    for (int i = 0; i < x.Depth; i++)
+                    {
+                        if (!ReferenceEquals(x.Stack[i], y.Stack[i]))
+                        {
+                            return false;
+                        }
+                    }
+
+                    for (int i = 0; i < x.Labels.Length; i++)
+                    {
+                        if (x.Labels[i] != y.Labels[i])
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
                 }
 
-                return true;
-            }
-
-            public override bool Equals(object? obj) => Equals(obj as SampleKey);
-
-            public override int GetHashCode() => _hash;
-
-            private static int CompareLabels(ProfileLabel a, ProfileLabel b)
-            {
-                int c = string.CompareOrdinal(a.Key, b.Key);
-                if (c == 0)
-                {
-                    c = string.CompareOrdinal(a.Str, b.Str);
-                }
-
-                if (c == 0)
-                {
-                    c = a.Num.CompareTo(b.Num);
-                }
-
-                if (c == 0)
-                {
-                    c = string.CompareOrdinal(a.NumUnit, b.NumUnit);
-                }
-
-                return c;
+                public int GetHashCode(SampleKey k) => k.Hash;
             }
         }
     }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using Mono.Cecil;
 using Mono.Cecil.Cil;
 
@@ -21,14 +22,29 @@ namespace Pgo.Build.Rewriting
             Instance = instance;
         }
 
-        public FieldDefinition Field { get; }
+        /// <summary>A closure: delegates of <paramref name="delegateType"/> whose target object is exactly a <paramref name="closure"/>.</summary>
+        public DelegateCache(TypeDefinition closure, TypeReference delegateType, MethodDefinition target)
+        {
+            Closure = closure;
+            DelegateType = delegateType;
+            Target = target;
+        }
+
+        /// <summary>The cache field; null for a closure.</summary>
+        public FieldDefinition? Field { get; }
+
+        /// <summary>
+        /// For a closure, the display class: a single-target delegate of <see cref="DelegateType"/> whose <c>Target</c> is
+        /// exactly this type calls <see cref="Target"/> on it (<see cref="DelegateCaches.FindClosures"/> proves it).
+        /// </summary>
+        public TypeDefinition? Closure { get; }
 
         /// <summary>The delegate type every store creates (as the <c>newobj</c> names it).</summary>
         public TypeReference DelegateType { get; }
 
         public MethodDefinition Target { get; }
 
-        /// <summary>The <c>static readonly</c> singleton the delegate is bound to; null for a static method.</summary>
+        /// <summary>The <c>static readonly</c> singleton the delegate is bound to; null for a static method or a closure.</summary>
         public FieldDefinition? Instance { get; }
 
         internal bool SameBinding(DelegateCache other) =>
@@ -111,8 +127,120 @@ namespace Pgo.Build.Rewriting
                 result.Add(cache);
             }
 
-            result.Sort((a, b) => string.CompareOrdinal(a.Field.FullName, b.Field.FullName));
+            result.Sort((a, b) => string.CompareOrdinal(a.Field!.FullName, b.Field!.FullName));
             return result;
+        }
+
+        /// <summary>
+        /// Closures the guards can recognise by the type of their target object: for a display class C (a class nested
+        /// privately, so nothing outside the assembly names it) and a delegate type D, every <c>ldftn</c> in the module
+        /// that makes a D from a method of C names one and the same instance method M, C has no other instance method
+        /// with M's signature (a delegate bound by reflection to C could only be M), no <c>ldvirtftn</c> makes a D from
+        /// C, and no static method with one parameter more than M (which a D could close over a C) is made into a D.
+        /// A single-target D whose <c>Target</c> is exactly a C then calls M.
+        /// </summary>
+        public static IReadOnlyList<DelegateCache> FindClosures(ModuleDefinition module)
+        {
+            var made = new Dictionary<(TypeDefinition Type, string Delegate), (HashSet<MethodDefinition> Methods, TypeReference DelegateType)>();
+            var rejected = new HashSet<(TypeDefinition, string)>();
+            var closedStatics = new HashSet<(string Delegate, int Parameters)>();
+            var openReferences = new HashSet<string>(StringComparer.Ordinal); // delegates made from methods we cannot inspect
+            foreach (var type in AllTypes(module))
+            {
+                foreach (var method in type.Methods)
+                {
+                    if (!method.HasBody)
+                    {
+                        continue;
+                    }
+
+                    var code = method.Body.Instructions;
+                    for (int i = 0; i + 1 < code.Count; i++)
+                    {
+                        var ins = code[i];
+                        if ((ins.OpCode.Code != Code.Ldftn && ins.OpCode.Code != Code.Ldvirtftn) || code[i + 1].OpCode.Code != Code.Newobj
+                            || !(code[i + 1].Operand is MethodReference ctor) || !(ins.Operand is MethodReference function))
+                        {
+                            continue;
+                        }
+
+                        string delegateType = ctor.DeclaringType.FullName;
+                        if (!(function is MethodDefinition target) || target.HasGenericParameters || target.DeclaringType.HasGenericParameters)
+                        {
+                            if (function.HasThis || ins.OpCode.Code == Code.Ldvirtftn)
+                            {
+                                openReferences.Add(delegateType);
+                            }
+                            else
+                            {
+                                closedStatics.Add((delegateType, function.Parameters.Count));
+                            }
+
+                            continue;
+                        }
+
+                        if (target.IsStatic)
+                        {
+                            closedStatics.Add((delegateType, target.Parameters.Count));
+                            continue;
+                        }
+
+                        var key = (target.DeclaringType, delegateType);
+                        if (ins.OpCode.Code == Code.Ldvirtftn || target.IsVirtual)
+                        {
+                            rejected.Add(key);
+                            continue;
+                        }
+
+                        if (!made.TryGetValue(key, out var entry))
+                        {
+                            made.Add(key, entry = (new HashSet<MethodDefinition>(), ctor.DeclaringType));
+                        }
+
+                        entry.Methods.Add(target);
+                    }
+                }
+            }
+
+            var result = new List<DelegateCache>();
+            foreach (var kv in made)
+            {
+                var (closure, delegateType) = kv.Key;
+                if (kv.Value.Methods.Count != 1 || rejected.Contains(kv.Key) || openReferences.Contains(delegateType) || closure.HasGenericParameters
+                    || closure.IsValueType || !IsNestedPrivately(closure))
+                {
+                    continue;
+                }
+
+                var target = kv.Value.Methods.First();
+                if (closedStatics.Contains((delegateType, target.Parameters.Count + 1))
+                    || closure.Methods.Any(m => m != target && !m.IsStatic && !m.IsConstructor && SameSignature(m, target)))
+                {
+                    continue;
+                }
+
+                result.Add(new DelegateCache(closure, kv.Value.DelegateType, target));
+            }
+
+            result.Sort((a, b) => string.CompareOrdinal(a.Target.FullName + "|" + a.DelegateType.FullName, b.Target.FullName + "|" + b.DelegateType.FullName));
+            return result;
+        }
+
+        private static bool SameSignature(MethodDefinition a, MethodDefinition b) =>
+            a.Parameters.Count == b.Parameters.Count && a.ReturnType.FullName == b.ReturnType.FullName
+            && a.Parameters.Select(p => p.ParameterType.FullName).SequenceEqual(b.Parameters.Select(p => p.ParameterType.FullName), StringComparer.Ordinal);
+
+        private static bool IsNestedPrivately(TypeDefinition type)
+        {
+            for (var current = type; current != null; current = current.DeclaringType)
+            {
+                if (current.IsNestedPrivate)
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         public static IEnumerable<TypeDefinition> AllTypes(ModuleDefinition module)

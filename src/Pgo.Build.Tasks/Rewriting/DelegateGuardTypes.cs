@@ -100,7 +100,7 @@ namespace Pgo.Build.Rewriting
         /// <summary>The type a cache's guard is nested in: the type whose code made the delegate (it can see the target).</summary>
         public static TypeDefinition? Host(DelegateCache cache)
         {
-            var host = cache.Field.DeclaringType.DeclaringType;
+            var host = cache.Field != null ? cache.Field.DeclaringType.DeclaringType : cache.Closure!.DeclaringType;
             return host == null || host.HasGenericParameters ? null : host;
         }
 

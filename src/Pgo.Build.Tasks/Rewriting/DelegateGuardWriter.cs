@@ -23,7 +23,8 @@ namespace Pgo.Build.Rewriting
     /// }
     /// </code>
     /// A null delegate, a multicast one, one from <c>Delegate.CreateDelegate</c>, a closure, or a site whose target
-    /// changed all fail every test and take the original call. In generic code each test is preceded by type tests
+    /// changed all fail every test and take the original call. A closure is tested by its target object's exact type
+    /// (<see cref="DelegateCaches.FindClosures"/>). In generic code each test is preceded by type tests
     /// the JIT folds per instantiation (<see cref="GuardPass"/>).
     /// </summary>
     internal sealed class DelegateGuardWriter
@@ -35,6 +36,9 @@ namespace Pgo.Build.Rewriting
         private readonly MethodReference _getTypeFromHandle;
         private readonly MethodReference _typeEquality;
         private readonly MethodReference _isValueType;
+        private readonly MethodReference _hasSingleTarget;
+        private readonly MethodReference _target;
+        private readonly MethodReference _getType;
         private readonly List<MethodReference> _attributes = new List<MethodReference>();
         private int _count;
 
@@ -47,13 +51,23 @@ namespace Pgo.Build.Rewriting
             _getTypeFromHandle = Method(type, "GetTypeFromHandle", type, hasThis: false, handle);
             _typeEquality = Method(type, "op_Equality", module.TypeSystem.Boolean, hasThis: false, type, type);
             _isValueType = Method(type, "get_IsValueType", module.TypeSystem.Boolean, hasThis: true);
+            var @delegate = new TypeReference("System", "Delegate", module, scope);
+            _hasSingleTarget = Method(@delegate, "get_HasSingleTarget", module.TypeSystem.Boolean, hasThis: true);
+            _target = Method(@delegate, "get_Target", module.TypeSystem.Object, hasThis: true);
+            _getType = Method(module.TypeSystem.Object, "GetType", type, hasThis: true);
             _attributes.Add(Method(new TypeReference("System.Runtime.CompilerServices", "CompilerGeneratedAttribute", module, scope), ".ctor", module.TypeSystem.Void, hasThis: true));
             _attributes.Add(Method(new TypeReference("System.Diagnostics", "DebuggerHiddenAttribute", module, scope), ".ctor", module.TypeSystem.Void, hasThis: true));
-            if (HasStackTraceHidden(module))
+            if (FrameworkMajor(module) >= 6)
             {
                 _attributes.Add(Method(new TypeReference("System.Diagnostics", "StackTraceHiddenAttribute", module, scope), ".ctor", module.TypeSystem.Void, hasThis: true));
             }
         }
+
+        /// <summary>
+        /// Closures are recognised through <c>Delegate.HasSingleTarget</c> (public from .NET 9 on): an assembly for an
+        /// older framework gets guards for cached delegates only.
+        /// </summary>
+        public static bool SupportsClosures(ModuleDefinition module) => FrameworkMajor(module) >= 9;
 
         /// <summary>Guards one site; false (and nothing changed) when no target's guard is reachable from it.</summary>
         public bool Rewrite(PlannedSite site)
@@ -142,6 +156,14 @@ namespace Pgo.Build.Rewriting
             }
 
             var il = guard.Body.GetILProcessor();
+            VariableDefinition? closure = null;
+            if (checks.Any(c => c.Cache.Closure != null))
+            {
+                closure = new VariableDefinition(_module.TypeSystem.Object);
+                guard.Body.Variables.Add(closure);
+                guard.Body.InitLocals = true;
+            }
+
             var slow = il.Create(OpCodes.Ldarg_0);
             il.Append(il.Create(OpCodes.Ldarg_0));
             il.Append(il.Create(OpCodes.Brfalse, slow));
@@ -156,12 +178,34 @@ namespace Pgo.Build.Rewriting
 
                 var returned = Rebase(shape.SiteReturn);
                 TypeTest(il, shape.Return, returned, cache.Target.ReturnType, skip, tested);
-                il.Append(il.Create(OpCodes.Ldarg_0));
-                il.Append(il.Create(OpCodes.Ldsfld, cache.Field));
-                il.Append(il.Create(OpCodes.Bne_Un, skip));
-                if (cache.Instance != null)
+                if (cache.Closure != null)
                 {
-                    il.Append(il.Create(OpCodes.Ldsfld, cache.Instance));
+                    // A single target whose object is exactly the display class: the one method the class makes delegates of.
+                    il.Append(il.Create(OpCodes.Ldarg_0));
+                    il.Append(il.Create(OpCodes.Callvirt, _hasSingleTarget));
+                    il.Append(il.Create(OpCodes.Brfalse, skip));
+                    il.Append(il.Create(OpCodes.Ldarg_0));
+                    il.Append(il.Create(OpCodes.Callvirt, _target));
+                    il.Append(il.Create(OpCodes.Stloc, closure!));
+                    il.Append(il.Create(OpCodes.Ldloc, closure!));
+                    il.Append(il.Create(OpCodes.Brfalse, skip));
+                    il.Append(il.Create(OpCodes.Ldloc, closure!));
+                    il.Append(il.Create(OpCodes.Callvirt, _getType));
+                    il.Append(il.Create(OpCodes.Ldtoken, cache.Closure));
+                    il.Append(il.Create(OpCodes.Call, _getTypeFromHandle));
+                    il.Append(il.Create(OpCodes.Call, _typeEquality));
+                    il.Append(il.Create(OpCodes.Brfalse, skip));
+                    il.Append(il.Create(OpCodes.Ldloc, closure!));
+                }
+                else
+                {
+                    il.Append(il.Create(OpCodes.Ldarg_0));
+                    il.Append(il.Create(OpCodes.Ldsfld, cache.Field));
+                    il.Append(il.Create(OpCodes.Bne_Un, skip));
+                    if (cache.Instance != null)
+                    {
+                        il.Append(il.Create(OpCodes.Ldsfld, cache.Instance));
+                    }
                 }
 
                 for (int i = 0; i < parameters.Length; i++)
@@ -276,18 +320,21 @@ namespace Pgo.Build.Rewriting
             return method;
         }
 
-        /// <summary><c>StackTraceHiddenAttribute</c> is public from .NET 6 on: a guard that was not inlined stays out of stack traces.</summary>
-        private static bool HasStackTraceHidden(ModuleDefinition module)
+        /// <summary>
+        /// The .NET version the module targets (0 for .NET Framework, .NET Standard or an unknown target):
+        /// <c>StackTraceHiddenAttribute</c> (a guard that was not inlined stays out of stack traces) is public from 6
+        /// on, <c>Delegate.HasSingleTarget</c> from 9 on.
+        /// </summary>
+        private static int FrameworkMajor(ModuleDefinition module)
         {
             var framework = module.Assembly?.CustomAttributes.FirstOrDefault(a => a.AttributeType.FullName == "System.Runtime.Versioning.TargetFrameworkAttribute");
             if (framework == null || framework.ConstructorArguments.Count == 0 || !(framework.ConstructorArguments[0].Value is string name))
             {
-                return false;
+                return 0;
             }
 
             const string prefix = ".NETCoreApp,Version=v";
-            return name.StartsWith(prefix, StringComparison.Ordinal)
-                && Version.TryParse(name.Substring(prefix.Length), out var version) && version.Major >= 6;
+            return name.StartsWith(prefix, StringComparison.Ordinal) && Version.TryParse(name.Substring(prefix.Length), out var version) ? version.Major : 0;
         }
     }
 }

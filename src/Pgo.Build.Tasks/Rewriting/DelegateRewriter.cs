@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Reflection.Metadata;
+using MethodDefinition = Mono.Cecil.MethodDefinition;
 using ModuleDefinition = Mono.Cecil.ModuleDefinition;
 using System.Reflection.PortableExecutable;
 using Mono.Cecil;
@@ -78,7 +79,13 @@ namespace Pgo.Build.Rewriting
             }
 
             var report = new DelegatePlanReport();
-            var caches = new DelegateCachesIndex(DelegateCaches.Find(module));
+            // A lambda the compiler caches in a field is tested by the cheap reference compare; its closure-style binding
+            // (the <>c singleton looks like a display class) would only add a costlier test.
+            var fields = DelegateCaches.Find(module);
+            var cached = new HashSet<MethodDefinition>(fields.Select(c => c.Target));
+            var caches = new DelegateCachesIndex(DelegateGuardWriter.SupportsClosures(module)
+                ? fields.Concat(DelegateCaches.FindClosures(module).Where(c => !cached.Contains(c.Target))).ToList()
+                : fields);
             var sites = DelegateSitePlanner.Plan(module, symbols, records, edges, caches, report);
             var writer = new DelegateGuardWriter(module);
             var guarded = new List<PlannedSite>();
@@ -98,9 +105,9 @@ namespace Pgo.Build.Rewriting
             var bySource = guarded.SelectMany(s => s.Targets).GroupBy(t => t.Source).OrderBy(g => g.Key)
                 .Select(g => string.Format(CultureInfo.InvariantCulture, "{0} {1}", g.Count(), SourceText(g.Key)));
             string summary = string.Format(CultureInfo.InvariantCulture,
-                "PGO: {0}: delegate calls: {1} of {2} recorded or sampled sites guarded for {3} targets ({4}); {5} delegate caches found; not guarded: {6} targets without a cache (closures, instance method groups, generic code or other assemblies), {7} under {8:0%} of their site, {9} the site cannot reach",
-                name, guarded.Count, report.Sites, targets, targets == 0 ? "none" : string.Join(", ", bySource), caches.Count,
-                report.Uncached, report.Rare, DelegateSitePlanner.MinShare, report.Unreachable);
+                "PGO: {0}: delegate calls: {1} of {2} recorded or sampled sites guarded for {3} targets ({4}); {5} delegate caches and {10} closure types found; not guarded: {6} targets without a cache (closures the type test cannot prove, instance method groups, generic code or other assemblies), {7} under {8:0%} of their site, {11} closures under {12:0%}, {9} the site cannot reach",
+                name, guarded.Count, report.Sites, targets, targets == 0 ? "none" : string.Join(", ", bySource), caches.All.Count(c => c.Field != null),
+                report.Uncached, report.Rare, DelegateSitePlanner.MinShare, report.Unreachable, caches.All.Count(c => c.Closure != null), report.RareClosures, DelegateSitePlanner.MinClosureShare);
             var lines = guarded.Select(s => s.Describe()).ToList();
             if (guarded.Count == 0)
             {

@@ -7,6 +7,7 @@ using Mono.Cecil.Cil;
 using Pgo.Build.CallGraph;
 using Pgo.Build.Metadata;
 using Pgo.Build.Mibc;
+using Pgo.Build.Profiles;
 using Pgo.Build.RuntimePgo;
 
 namespace Pgo.Build.Rewriting
@@ -75,6 +76,9 @@ namespace Pgo.Build.Rewriting
         /// <summary>Recorded targets under <see cref="DelegateSitePlanner.MinShare"/> of their site.</summary>
         public int Rare { get; set; }
 
+        /// <summary>Closures under <see cref="DelegateSitePlanner.MinClosureShare"/> of their site.</summary>
+        public int RareClosures { get; set; }
+
         /// <summary>Targets whose guard the call site could not reach (private nesting) or types it cannot pass.</summary>
         public int Unreachable { get; set; }
     }
@@ -90,6 +94,12 @@ namespace Pgo.Build.Rewriting
     {
         /// <summary>Smallest share of a site's recorded calls a named target needs to get a guard.</summary>
         public const double MinShare = 0.10;
+
+        /// <summary>
+        /// Smallest share of a site's recorded calls a closure needs: its test reads the delegate's <c>Target</c> (a call
+        /// in NativeAOT, measured at about a hundred instructions), paid by every call that is not the closure.
+        /// </summary>
+        public const double MinClosureShare = 0.90;
 
         /// <summary>Share of unnamed calls above which a site guesses the static method groups of its delegate type.</summary>
         public const double UnnamedShare = 0.25;
@@ -251,19 +261,24 @@ namespace Pgo.Build.Rewriting
             var chosen = new List<PlannedTarget>();
             var taken = new HashSet<MethodDefinition>();
 
-            void Take(MethodDefinition target, DelegateTargetSource source, long weight)
+            void Take(MethodDefinition target, DelegateTargetSource source, long weight, double share)
             {
                 if (chosen.Count >= MaxTargets || !taken.Add(target))
                 {
                     return;
                 }
 
-                var usable = caches.For(target).Where(c => DelegateGuardTypes.Convert(invoke, c) != null && DelegateGuardTypes.CanHost(c, evidence.Method.DeclaringType)).ToList();
+                var usable = caches.For(target).Where(c => DelegateGuardTypes.Convert(invoke, c) != null && DelegateGuardTypes.CanHost(c, evidence.Method.DeclaringType)
+                    && (c.Closure == null || share >= MinClosureShare)).ToList();
                 if (usable.Count == 0)
                 {
                     if (caches.For(target).Count == 0)
                     {
                         report.Uncached++;
+                    }
+                    else if (caches.For(target).All(c => c.Closure != null) && share < MinClosureShare)
+                    {
+                        report.RareClosures++;
                     }
                     else
                     {
@@ -276,7 +291,7 @@ namespace Pgo.Build.Rewriting
                 chosen.Add(new PlannedTarget(target, usable, source, weight));
             }
 
-            long total = Math.Max(evidence.RecordedTotal, evidence.Recorded.Values.Aggregate(0L, Saturating.Add));
+            long total = Math.Max(evidence.RecordedTotal, Saturating.Sum(evidence.Recorded.Values));
             foreach (var kv in evidence.Recorded.OrderByDescending(kv => kv.Value).ThenBy(kv => DelegateNames.Method(kv.Key), StringComparer.Ordinal))
             {
                 if (total > 0 && kv.Value < MinShare * total)
@@ -285,16 +300,16 @@ namespace Pgo.Build.Rewriting
                     continue;
                 }
 
-                Take(kv.Key, DelegateTargetSource.Runtime, kv.Value);
+                Take(kv.Key, DelegateTargetSource.Runtime, kv.Value, total > 0 ? (double)kv.Value / total : 0);
             }
 
             report.Uncached += evidence.UnresolvedRecorded;
             foreach (var kv in evidence.Sampled.OrderByDescending(kv => kv.Value).ThenBy(kv => DelegateNames.Method(kv.Key), StringComparer.Ordinal))
             {
-                Take(kv.Key, DelegateTargetSource.Sampled, kv.Value);
+                Take(kv.Key, DelegateTargetSource.Sampled, kv.Value, 0);
             }
 
-            long named = evidence.Recorded.Values.Aggregate(0L, Saturating.Add);
+            long named = Saturating.Sum(evidence.Recorded.Values);
             if (total > 0 && total - named >= UnnamedShare * total)
             {
                 var groups = caches.StaticMethodGroupsFor(invoke).Where(m => !taken.Contains(m)).ToList();
@@ -302,7 +317,7 @@ namespace Pgo.Build.Rewriting
                 {
                     foreach (var m in groups)
                     {
-                        Take(m, DelegateTargetSource.StaticMethodGroup, 0);
+                        Take(m, DelegateTargetSource.StaticMethodGroup, 0, 0);
                     }
                 }
             }
@@ -395,7 +410,7 @@ namespace Pgo.Build.Rewriting
 
         /// <summary>Static methods cached as delegates that a call of <paramref name="invoke"/> can receive, in a stable order.</summary>
         public IReadOnlyList<MethodDefinition> StaticMethodGroupsFor(MethodReference invoke) => All
-            .Where(c => c.Instance == null && DelegateGuardTypes.Convert(invoke, c) != null)
+            .Where(c => c.Field != null && c.Target.IsStatic && DelegateGuardTypes.Convert(invoke, c) != null)
             .Select(c => c.Target).Distinct().OrderBy(DelegateNames.Method, StringComparer.Ordinal).ToList();
     }
 
@@ -406,15 +421,5 @@ namespace Pgo.Build.Rewriting
         public static string RuntimeName(TypeDefinition type) => type.FullName.Replace('/', '+');
 
         public static string Method(MethodDefinition method) => RuntimeName(method.DeclaringType) + "." + method.Name;
-    }
-
-    /// <summary>Addition of sample values that saturates instead of overflowing (values come from outside).</summary>
-    internal static class Saturating
-    {
-        public static long Add(long a, long b)
-        {
-            long sum = unchecked(a + b);
-            return ((a ^ sum) & (b ^ sum)) < 0 ? (a < 0 ? long.MinValue : long.MaxValue) : sum;
-        }
     }
 }

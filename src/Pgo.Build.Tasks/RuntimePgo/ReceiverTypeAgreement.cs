@@ -38,7 +38,7 @@ namespace Pgo.Build.RuntimePgo
         public static ReceiverTypeAgreement Of(IEnumerable<CallEdge> edges, IReadOnlyList<RuntimeRecord> records)
         {
             // Recorded receiver types per (caller, line offset), and per caller over all its lines (profiles without lines).
-            var byLine = new Dictionary<(string Caller, long Offset), HashSet<string>>();
+            var byLine = new Dictionary<(string Caller, long Offset), HashSet<string>>(CallerLineComparer.Instance);
             var byCaller = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
             var receivers = new HashSet<string>(StringComparer.Ordinal);
             foreach (var r in records)
@@ -88,7 +88,7 @@ namespace Pgo.Build.RuntimePgo
                     sampled.Add(site, weights = new Dictionary<string, long>(StringComparer.Ordinal));
                 }
 
-                weights[type] = (weights.TryGetValue(type, out long w) ? w : 0) + edge.Weight;
+                weights[type] = Profiles.Saturating.Add(weights.TryGetValue(type, out long w) ? w : 0, edge.Weight);
             }
 
             int agreeing = 0, contradicting = 0;
@@ -103,16 +103,16 @@ namespace Pgo.Build.RuntimePgo
                     continue;
                 }
 
-                long weight = kv.Value.Values.Sum();
+                long weight = Profiles.Saturating.Sum(kv.Value.Values);
                 if (kv.Value.Keys.Any(recorded.Contains))
                 {
                     agreeing++;
-                    agreeingWeight += weight;
+                    agreeingWeight = Profiles.Saturating.Add(agreeingWeight, weight);
                 }
                 else
                 {
                     contradicting++;
-                    contradictingWeight += weight;
+                    contradictingWeight = Profiles.Saturating.Add(contradictingWeight, weight);
                 }
             }
 
@@ -140,5 +140,16 @@ namespace Pgo.Build.RuntimePgo
 
             set.Add(type);
         }
+    }
+
+    /// <summary>(caller, line offset) keys: the offset is the profile's choice, so it is hashed with a per-process key.</summary>
+    internal sealed class CallerLineComparer : IEqualityComparer<(string Caller, long Offset)>
+    {
+        public static readonly CallerLineComparer Instance = new CallerLineComparer();
+
+        public bool Equals((string Caller, long Offset) x, (string Caller, long Offset) y) =>
+            x.Offset == y.Offset && string.Equals(x.Caller, y.Caller, StringComparison.Ordinal);
+
+        public int GetHashCode((string Caller, long Offset) k) => StringComparer.Ordinal.GetHashCode(k.Caller) ^ Profiles.KeyedHash.Of((ulong)k.Offset);
     }
 }

@@ -70,10 +70,27 @@ namespace Pgo.Build.RuntimePgo
         /// <summary>The histograms among <paramref name="records"/>, busiest first (then method, IL offset).</summary>
         public static IReadOnlyList<CallSiteHistogram> Of(IEnumerable<RuntimeRecord> records) => records
             .Where(r => r.Kind == InstrumentationKind.HandleHistogramTypes || r.Kind == InstrumentationKind.HandleHistogramMethods)
-            .GroupBy(r => (r.Method, r.MethodName, r.Instantiation, r.IlHash, r.IlOffset, r.Line, r.StartLine, r.Kind))
-            .Select(g => new CallSiteHistogram(g.Key.MethodName, g.Key.IlOffset, g.Key.Line, g.Key.StartLine, g.Key.Kind, g.Sum(r => r.Value),
+            .GroupBy(r => (r.Method, r.MethodName, r.Instantiation, r.IlHash, r.IlOffset, r.Line, r.StartLine, r.Kind), SiteComparer.Instance)
+            .Select(g => new CallSiteHistogram(g.Key.MethodName, g.Key.IlOffset, g.Key.Line, g.Key.StartLine, g.Key.Kind, Profiles.Saturating.Sum(g.Select(r => r.Value)),
                 g.OrderByDescending(r => r.Value).ThenBy(r => r.Handle, StringComparer.Ordinal).First()))
             .OrderByDescending(h => h.Slots).ThenBy(h => h.Dominant.Method, StringComparer.Ordinal).ThenBy(h => h.IlOffset)
             .ToList();
+    }
+
+    /// <summary>Call sites compared by value, numbers hashed with a per-process key (a profile chooses them).</summary>
+    internal sealed class SiteComparer : IEqualityComparer<(string Method, string MethodName, string Instantiation, long IlHash, int IlOffset, long Line, long StartLine, int Kind)>
+    {
+        public static readonly SiteComparer Instance = new SiteComparer();
+
+        public bool Equals(
+            (string Method, string MethodName, string Instantiation, long IlHash, int IlOffset, long Line, long StartLine, int Kind) x,
+            (string Method, string MethodName, string Instantiation, long IlHash, int IlOffset, long Line, long StartLine, int Kind) y) =>
+            x.IlHash == y.IlHash && x.IlOffset == y.IlOffset && x.Line == y.Line && x.StartLine == y.StartLine && x.Kind == y.Kind &&
+            string.Equals(x.Method, y.Method, StringComparison.Ordinal) && string.Equals(x.MethodName, y.MethodName, StringComparison.Ordinal) &&
+            string.Equals(x.Instantiation, y.Instantiation, StringComparison.Ordinal);
+
+        public int GetHashCode((string Method, string MethodName, string Instantiation, long IlHash, int IlOffset, long Line, long StartLine, int Kind) k) =>
+            StringComparer.Ordinal.GetHashCode(k.Method) ^
+            Profiles.KeyedHash.Of((ulong)k.IlHash, ((ulong)(uint)k.IlOffset << 32) | (uint)k.Kind, (ulong)k.Line, (ulong)k.StartLine);
     }
 }

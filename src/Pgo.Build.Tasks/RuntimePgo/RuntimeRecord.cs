@@ -1,6 +1,6 @@
 using System;
 using System.Collections.Generic;
-using System.Linq;
+using System.Threading;
 using Pgo.Build.Profiles;
 
 namespace Pgo.Build.RuntimePgo
@@ -43,10 +43,18 @@ namespace Pgo.Build.RuntimePgo
         }
     }
 
-    /// <summary>Extracts the runtime records <c>pgo record</c> embedded in a profile (samples with a <c>pgo.kind</c> label).</summary>
+    /// <summary>
+    /// Extracts the runtime records <c>pgo record</c> embedded in a profile (samples with a <c>pgo.kind</c> label).
+    /// Records with equal fields are summed (checked: an overflow is a <see cref="ProfileFormatException"/>); strings are
+    /// numbered once (<see cref="StringIds"/>) and numbers hashed with <see cref="KeyedHash"/>, so the cost is
+    /// proportional to the profile whatever its names and numbers.
+    /// </summary>
     public static class EmbeddedPgoReader
     {
-        public static IReadOnlyList<RuntimeRecord> Read(ProfileData profile)
+        /// <summary>Longest label key we read: longer keys are none of ours, skipped without comparing their text.</summary>
+        private const int MaxKeyLength = 24;
+
+        public static IReadOnlyList<RuntimeRecord> Read(ProfileData profile, ProfileLimits? limits = null, CancellationToken cancellation = default)
         {
             int calls = IndexOf(profile, EmbeddedPgo.CallsType);
             int blocks = IndexOf(profile, EmbeddedPgo.BlocksType);
@@ -55,9 +63,20 @@ namespace Pgo.Build.RuntimePgo
                 return Array.Empty<RuntimeRecord>();
             }
 
-            var merged = new Dictionary<RuntimeRecord, long>();
+            limits ??= ProfileLimits.Default;
+            var strings = new StringIds();
+            var merged = new Dictionary<RecordKey, int>(RecordKey.Comparer.Instance);
+            var keys = new List<RecordKey>();
+            var values = new List<long>();
+            long spelled = 0, maxSpelled = limits.SpelledNameLimit(profile.DecodedBytes);
+            int seen = 0;
             foreach (var sample in profile.Samples)
             {
+                if ((++seen & 0x3ff) == 0)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                }
+
                 if (sample.Labels.Count == 0 || sample.Stack.Count == 0)
                 {
                     continue;
@@ -67,6 +86,11 @@ namespace Pgo.Build.RuntimePgo
                 string handle = "", instantiation = "";
                 foreach (var label in sample.Labels)
                 {
+                    if (label.Key.Length > MaxKeyLength)
+                    {
+                        continue;
+                    }
+
                     switch (label.Key)
                     {
                         case EmbeddedPgo.KindLabel: kind = label.Num; break;
@@ -95,15 +119,49 @@ namespace Pgo.Build.RuntimePgo
                 }
 
                 var line = frame.Lines[frame.Lines.Count - 1];
-                long value = (calls >= 0 ? sample.Values[calls] : 0) + (blocks >= 0 ? sample.Values[blocks] : 0);
-                var key = new RuntimeRecord(line.Function.SystemName, line.Function.Name, ilSize, ilHash, methodHash, instantiation,
-                    line.Function.StartLine, line.Line, (int)kind, (int)ilOffset, other, (int)index, handle, 0);
-                merged[key] = merged.TryGetValue(key, out long v) ? v + value : value;
+                long value = Add(calls >= 0 ? sample.Values[calls] : 0, blocks >= 0 ? sample.Values[blocks] : 0);
+                var key = new RecordKey(
+                    strings.Id(line.Function.SystemName), strings.Id(line.Function.Name), strings.Id(instantiation), strings.Id(handle),
+                    ilSize, ilHash, methodHash, line.Function.StartLine, line.Line, (int)kind, (int)ilOffset, other, (int)index);
+                if (merged.TryGetValue(key, out int at))
+                {
+                    values[at] = Add(values[at], value);
+                    continue;
+                }
+
+                merged.Add(key, keys.Count);
+                keys.Add(key);
+                values.Add(value);
+                spelled += (long)line.Function.SystemName.Length + line.Function.Name.Length + instantiation.Length + handle.Length;
+                if (spelled > maxSpelled)
+                {
+                    throw new ProfileFormatException($"the runtime PGO records spell out more than {maxSpelled} characters of names (the limit)");
+                }
             }
 
-            var result = merged.Select(kv => kv.Key with { Value = kv.Value }).ToList();
-            result.Sort(RuntimeRecord.Compare);
+            var result = new List<RuntimeRecord>(keys.Count);
+            for (int i = 0; i < keys.Count; i++)
+            {
+                var k = keys[i];
+                result.Add(new RuntimeRecord(strings[k.Method], strings[k.Name], k.IlSize, k.IlHash, k.MethodHash, strings[k.Instantiation],
+                    k.StartLine, k.Line, k.Kind, k.IlOffset, k.Other, k.Index, strings[k.Handle], values[i]));
+            }
+
+            cancellation.ThrowIfCancellationRequested();
+            result.Sort(RuntimeRecord.Compare); // equal strings are one object here: compared in constant time
             return result;
+        }
+
+        private static long Add(long a, long b)
+        {
+            try
+            {
+                return checked(a + b);
+            }
+            catch (OverflowException)
+            {
+                throw new ProfileFormatException("the runtime PGO values overflow a 64-bit integer when summed");
+            }
         }
 
         private static int IndexOf(ProfileData profile, string type)
@@ -117,6 +175,67 @@ namespace Pgo.Build.RuntimePgo
             }
 
             return -1;
+        }
+
+        private readonly struct RecordKey
+        {
+            public RecordKey(int method, int name, int instantiation, int handle, long ilSize, long ilHash, long methodHash, long startLine, long line,
+                int kind, int ilOffset, long other, int index)
+            {
+                Method = method;
+                Name = name;
+                Instantiation = instantiation;
+                Handle = handle;
+                IlSize = ilSize;
+                IlHash = ilHash;
+                MethodHash = methodHash;
+                StartLine = startLine;
+                Line = line;
+                Kind = kind;
+                IlOffset = ilOffset;
+                Other = other;
+                Index = index;
+            }
+
+            public int Method { get; }
+            public int Name { get; }
+            public int Instantiation { get; }
+            public int Handle { get; }
+            public long IlSize { get; }
+            public long IlHash { get; }
+            public long MethodHash { get; }
+            public long StartLine { get; }
+            public long Line { get; }
+            public int Kind { get; }
+            public int IlOffset { get; }
+            public long Other { get; }
+            public int Index { get; }
+
+            public sealed class Comparer : IEqualityComparer<RecordKey>
+            {
+                public static readonly Comparer Instance = new Comparer();
+
+                public bool Equals(RecordKey x, RecordKey y) =>
+                    x.Method == y.Method && x.Name == y.Name && x.Instantiation == y.Instantiation && x.Handle == y.Handle &&
+                    x.IlSize == y.IlSize && x.IlHash == y.IlHash && x.MethodHash == y.MethodHash && x.StartLine == y.StartLine &&
+                    x.Line == y.Line && x.Kind == y.Kind && x.IlOffset == y.IlOffset && x.Other == y.Other && x.Index == y.Index;
+
+                public int GetHashCode(RecordKey k)
+                {
+                    var h = KeyedHash.Start();
+                    h = KeyedHash.Add(h, ((ulong)(uint)k.Method << 32) | (uint)k.Name);
+                    h = KeyedHash.Add(h, ((ulong)(uint)k.Instantiation << 32) | (uint)k.Handle);
+                    h = KeyedHash.Add(h, (ulong)k.IlSize);
+                    h = KeyedHash.Add(h, (ulong)k.IlHash);
+                    h = KeyedHash.Add(h, (ulong)k.MethodHash);
+                    h = KeyedHash.Add(h, (ulong)k.StartLine);
+                    h = KeyedHash.Add(h, (ulong)k.Line);
+                    h = KeyedHash.Add(h, ((ulong)(uint)k.Kind << 32) | (uint)k.IlOffset);
+                    h = KeyedHash.Add(h, (ulong)k.Other);
+                    h = KeyedHash.Add(h, (ulong)(uint)k.Index);
+                    return KeyedHash.Finish(h);
+                }
+            }
         }
     }
 }

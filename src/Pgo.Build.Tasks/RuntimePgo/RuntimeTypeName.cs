@@ -21,6 +21,11 @@ namespace Pgo.Build.RuntimePgo
             }
 
             int lastDot = instantiatedMethodName.LastIndexOf('.');
+            if (lastDot > 0 && instantiatedMethodName[lastDot - 1] == '.')
+            {
+                lastDot--; // a constructor: Type`1[Arg]..ctor, Type`1[Arg]..cctor
+            }
+
             if (lastDot <= 0 || instantiatedMethodName[lastDot - 1] != ']')
             {
                 return null;

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
+using System.Threading.Tasks;
 using Pgo.Build.IO;
 using Pgo.Build.Profiles;
 using Pgo.Tool.Cli;
@@ -54,17 +55,10 @@ Options:
             }
 
             var watch = Stopwatch.StartNew();
-            var inputs = new List<(string Name, ProfileData Profile)>();
-            foreach (var path in args.Positionals)
-            {
-                inputs.Add((path, Read(path)));
-                stderr.WriteLine($"pgo: read {path}");
-            }
-
             ProfileMergeResult merged;
             try
             {
-                merged = ProfileMerger.Merge(inputs, weights);
+                merged = Fold(args.Positionals, weights, stderr);
             }
             catch (ProfileMergeException e)
             {
@@ -87,8 +81,39 @@ Options:
             }
 
             stderr.WriteLine(string.Format(CultureInfo.InvariantCulture, "pgo: wrote {0}: {1} inputs, {2:N0} samples, {3:N0} bytes in {4} ms",
-                output, inputs.Count, merged.Profile.Samples.Count, bytes.Length, watch.ElapsedMilliseconds));
+                output, args.Positionals.Count, merged.Profile.Samples.Count, bytes.Length, watch.ElapsedMilliseconds));
             return ExitCodes.Success;
+        }
+
+        /// <summary>
+        /// Decodes the inputs on all cores, a few ahead of the one being folded, and folds them in order: memory is the
+        /// merged result plus a bounded number of decoded inputs, whatever their count.
+        /// </summary>
+        private static ProfileMergeResult Fold(IReadOnlyList<string> paths, IReadOnlyList<double>? weights, TextWriter stderr)
+        {
+            int window = Math.Max(2, Environment.ProcessorCount + 1);
+            var pending = new Queue<Task<ProfileData>>();
+            int next = 0;
+            void Start()
+            {
+                string path = paths[next++];
+                pending.Enqueue(Task.Run(() => Read(path)));
+            }
+
+            var fold = new ProfileFold();
+            for (int i = 0; i < paths.Count; i++)
+            {
+                while (next < paths.Count && pending.Count < window)
+                {
+                    Start();
+                }
+
+                var profile = pending.Dequeue().GetAwaiter().GetResult();
+                stderr.WriteLine($"pgo: read {paths[i]}");
+                fold.Add(paths[i], profile, weights?[i] ?? 1.0);
+            }
+
+            return fold.Finish();
         }
 
         internal static ProfileData Read(string path)

@@ -16,6 +16,15 @@ namespace Pgo.Tool.Recording
         /// </summary>
         public bool DisableReadyToRun { get; init; } = true;
 
+        /// <summary>
+        /// Attach mode: the share of each second EventPipe's sampler runs (its rate is fixed at 1 kHz, so bursts are the
+        /// way to sample less): 0.1 by default, an average of 100 samples a second per running thread as with Go's
+        /// profiler; 1 samples all the time. docs/tool.md has the measured cost.
+        /// </summary>
+        public double SampleShare { get; init; } = DefaultSampleShare;
+
+        public const double DefaultSampleShare = 0.1;
+
         /// <summary>Keep the temporary trace and runtime PGO text (for debugging).</summary>
         public bool KeepTemp { get; init; }
 

@@ -38,9 +38,10 @@ namespace Pgo.Tool.Recording
             _symbols = symbols;
         }
 
-        public (ProfileData Profile, RecordStats Stats) Build(IReadOnlyList<RuntimePgoMethod> pgo, DateTime startUtc, TimeSpan duration, IReadOnlyList<string> comments)
+        /// <param name="progress">called now and then with (samples symbolized, samples in the trace).</param>
+        public (ProfileData Profile, RecordStats Stats) Build(IReadOnlyList<RuntimePgoMethod> pgo, DateTime startUtc, TimeSpan duration, IReadOnlyList<string> comments, Action<int, int>? progress = null)
         {
-            int cpu = AddCpuSamples();
+            int cpu = AddCpuSamples(progress);
             var (resolved, ambiguous, pgoSamples) = AddPgoSamples(pgo);
             var profile = new ProfileData(
                 Types,
@@ -54,13 +55,18 @@ namespace Pgo.Tool.Recording
             return (profile, new RecordStats(cpu, _trace.ExternalSamples, _symbols.UnresolvedFrames, pgo.Count, resolved, ambiguous, pgoSamples));
         }
 
-        private int AddCpuSamples()
+        private int AddCpuSamples(Action<int, int>? progress)
         {
             var counts = new Dictionary<StackKey, long>();
             var order = new List<StackKey>();
-            int total = 0;
+            int total = 0, seen = 0;
             foreach (var sample in _trace.Samples)
             {
+                if ((++seen & 1023) == 0)
+                {
+                    progress?.Invoke(seen, _trace.Samples.Count);
+                }
+
                 var stack = new List<ProfileLocation>(sample.Addresses.Length);
                 for (int i = 0; i < sample.Addresses.Length; i++)
                 {

@@ -21,10 +21,13 @@ namespace Pgo.Tool.Recording
     internal sealed class Recorder
     {
         private readonly TextWriter _progress;
+        private readonly TerminalProgress _status;
 
+        /// <param name="progress">where the tool's notes go (stderr); a terminal also gets a live status line.</param>
         public Recorder(TextWriter progress)
         {
             _progress = progress;
+            _status = TerminalProgress.For(progress);
         }
 
         /// <summary>Runs <paramref name="command"/> to completion (or until the duration ends) and records it.</summary>
@@ -90,13 +93,10 @@ namespace Pgo.Tool.Recording
 
                     process.WaitForExit();
                     watch.Stop();
-                    var pgo = ReadRuntimePgo(pgoText);
-                    if (pgo.Count == 0)
-                    {
-                        _progress.WriteLine("pgo: warning: the runtime wrote no PGO data (tiered PGO off, or the program did not exit by itself before the end of the duration)");
-                    }
 
-                    var stats = WriteProfile(trace, pgo, startUtc, watch.Elapsed, settings.Output, Path.GetFileName(command[0]));
+                    // The runtime's PGO text is parsed on another core while the trace is read.
+                    var pgo = Task.Run(() => ReadRuntimePgo(pgoText));
+                    var stats = WriteProfile(new[] { trace }, pgo, startUtc, watch.Elapsed, settings.Output, new[] { "recorded by pgo " + ToolInfo.Version, "program: " + Path.GetFileName(command[0]) });
                     if (settings.KeepTemp)
                     {
                         _progress.WriteLine($"pgo: kept {temp}");
@@ -123,10 +123,28 @@ namespace Pgo.Tool.Recording
                 string trace = Path.Combine(temp, "trace.nettrace");
                 DateTime startUtc = DateTime.UtcNow;
                 var watch = Stopwatch.StartNew();
-                Collect(new DiagnosticsClient(pid), pid, duration, trace);
+                var client = new DiagnosticsClient(pid);
+                var comments = new List<string> { "recorded by pgo " + ToolInfo.Version, "program: pid " + pid };
+                IReadOnlyList<string> traces;
+                if (settings.SampleShare >= 1)
+                {
+                    Collect(client, pid, duration, trace);
+                    traces = new[] { trace };
+                }
+                else
+                {
+                    traces = CollectInBursts(client, pid, duration, settings.SampleShare, temp);
+                    comments.Add($"sampled {SampleBurst(settings.SampleShare).TotalMilliseconds:0} ms of every second ({settings.SampleShare:0.##%})");
+                }
+
                 watch.Stop();
                 _progress.WriteLine("pgo: note: runtime PGO data is written at process exit; an attached recording holds CPU samples only");
-                return WriteProfile(trace, Array.Empty<RuntimePgoMethod>(), startUtc, watch.Elapsed, settings.Output, "pid " + pid);
+                if (settings.KeepTemp)
+                {
+                    _progress.WriteLine($"pgo: kept {temp}");
+                }
+
+                return WriteProfile(traces, Task.FromResult((Array.Empty<RuntimePgoMethod>() as IReadOnlyList<RuntimePgoMethod>, (string?)null)), startUtc, watch.Elapsed, settings.Output, comments);
             }
             finally
             {
@@ -143,11 +161,7 @@ namespace Pgo.Tool.Recording
         /// </summary>
         private bool Collect(DiagnosticsClient client, int pid, TimeSpan duration, string trace)
         {
-            var providers = new[]
-            {
-                new EventPipeProvider("Microsoft-DotNETCore-SampleProfiler", System.Diagnostics.Tracing.EventLevel.Informational),
-                new EventPipeProvider("Microsoft-Windows-DotNETRuntime", System.Diagnostics.Tracing.EventLevel.Verbose, Convert.ToInt64(RecordSettings.RuntimeKeywords, 16)),
-            };
+            var providers = new[] { Sampler(), RuntimeMethodEvents() };
             EventPipeSession session;
             try
             {
@@ -163,29 +177,151 @@ namespace Pgo.Tool.Recording
             {
                 _progress.WriteLine($"pgo: recording process {pid} for {duration.TotalSeconds:0.###}s");
                 var copy = session.EventStream.CopyToAsync(file);
-                bool reached = !copy.Wait(duration);
-                if (reached)
+                var elapsed = Stopwatch.StartNew();
+                bool reached = true;
+                while (elapsed.Elapsed < duration)
                 {
-                    try
+                    var left = duration - elapsed.Elapsed;
+                    if (copy.Wait(left < TimeSpan.FromMilliseconds(200) ? left : TimeSpan.FromMilliseconds(200)))
                     {
-                        session.Stop();
+                        reached = false;
+                        break;
                     }
-                    catch (Exception e) when (e is ServerNotAvailableException || e is IOException || e is TimeoutException)
-                    {
-                        _progress.WriteLine("pgo: warning: the process went away before the session stopped");
-                    }
+
+                    _status.Report($"recording process {pid}: {elapsed.Elapsed.TotalSeconds:0} of {duration.TotalSeconds:0.###} s");
                 }
 
-                try
+                _status.Clear();
+                if (reached && !StopSession(session))
                 {
-                    copy.Wait();
-                }
-                catch (AggregateException)
-                {
-                    // The stream ends abruptly when the process exits; what was written is kept.
+                    _progress.WriteLine("pgo: warning: the process went away before the session stopped");
                 }
 
+                WaitForCopy(copy);
                 return reached;
+            }
+        }
+
+        private static readonly TimeSpan SamplePeriod = TimeSpan.FromSeconds(1);
+
+        private static TimeSpan SampleBurst(double share) => TimeSpan.FromMilliseconds(Math.Max(1, Math.Round(SamplePeriod.TotalMilliseconds * share)));
+
+        private static EventPipeProvider RuntimeMethodEvents() =>
+            new EventPipeProvider("Microsoft-Windows-DotNETRuntime", System.Diagnostics.Tracing.EventLevel.Verbose, Convert.ToInt64(RecordSettings.RuntimeKeywords, 16));
+
+        private static EventPipeProvider Sampler() =>
+            new EventPipeProvider("Microsoft-DotNETCore-SampleProfiler", System.Diagnostics.Tracing.EventLevel.Informational);
+
+        /// <summary>
+        /// Production recording with the sampler on for a share of each second. EventPipe's sampler has a fixed rate (it
+        /// stops every managed thread once a millisecond to walk its stack), so its cost is cut by running it in bursts:
+        /// one session carries the method events for the whole duration (and the rundown that names the code that was
+        /// already there), and every second a session with the sampler alone runs for <paramref name="share"/> of it.
+        /// Returns the traces: the method session's first, then one per burst.
+        /// </summary>
+        private IReadOnlyList<string> CollectInBursts(DiagnosticsClient client, int pid, TimeSpan duration, double share, string temp)
+        {
+            string main = Path.Combine(temp, "trace.nettrace");
+            var traces = new List<string> { main };
+            EventPipeSession methods;
+            try
+            {
+                methods = client.StartEventPipeSession(new[] { RuntimeMethodEvents() }, requestRundown: true, circularBufferMB: 256);
+            }
+            catch (Exception e) when (e is ServerNotAvailableException || e is DiagnosticsClientException || e is UnauthorizedAccessException || e is IOException)
+            {
+                throw new ToolException($"cannot attach to process {pid}: {e.Message}", ExitCodes.Failure, e);
+            }
+
+            var burst = SampleBurst(share);
+            _progress.WriteLine($"pgo: recording process {pid} for {duration.TotalSeconds:0.###}s, sampling {burst.TotalMilliseconds:0} ms of every second");
+            using (methods)
+            using (var file = File.Create(main))
+            {
+                var copy = methods.EventStream.CopyToAsync(file);
+                var elapsed = Stopwatch.StartNew();
+                for (int i = 0; elapsed.Elapsed < duration && !copy.IsCompleted; i++)
+                {
+                    var on = duration - elapsed.Elapsed < burst ? duration - elapsed.Elapsed : burst;
+                    string path = Path.Combine(temp, $"samples-{i}.nettrace");
+                    if (!SampleFor(client, on, path))
+                    {
+                        break; // the process is gone
+                    }
+
+                    traces.Add(path);
+                    _status.Report($"recording process {pid}: {elapsed.Elapsed.TotalSeconds:0} of {duration.TotalSeconds:0.###} s");
+                    var next = SamplePeriod * (i + 1);
+                    if (next >= duration || copy.Wait(next - elapsed.Elapsed > TimeSpan.Zero ? next - elapsed.Elapsed : TimeSpan.Zero))
+                    {
+                        break;
+                    }
+                }
+
+                var rest = duration - elapsed.Elapsed;
+                bool exited = rest > TimeSpan.Zero && copy.Wait(rest);
+                _status.Clear();
+                if (!exited)
+                {
+                    StopSession(methods);
+                }
+
+                WaitForCopy(copy);
+            }
+
+            return traces;
+        }
+
+        /// <summary>One sampler-only session for <paramref name="length"/>, copied to <paramref name="path"/>; false when the process is gone.</summary>
+        private static bool SampleFor(DiagnosticsClient client, TimeSpan length, string path)
+        {
+            EventPipeSession session;
+            try
+            {
+                session = client.StartEventPipeSession(new[] { Sampler() }, requestRundown: false, circularBufferMB: 16);
+            }
+            catch (Exception e) when (e is ServerNotAvailableException || e is DiagnosticsClientException || e is IOException)
+            {
+                return false;
+            }
+
+            using (session)
+            using (var file = File.Create(path))
+            {
+                var copy = session.EventStream.CopyToAsync(file);
+                if (!copy.Wait(length))
+                {
+                    StopSession(session);
+                }
+
+                WaitForCopy(copy);
+            }
+
+            return true;
+        }
+
+        private static bool StopSession(EventPipeSession session)
+        {
+            try
+            {
+                session.Stop();
+                return true;
+            }
+            catch (Exception e) when (e is ServerNotAvailableException || e is IOException || e is TimeoutException)
+            {
+                return false;
+            }
+        }
+
+        private static void WaitForCopy(Task copy)
+        {
+            try
+            {
+                copy.Wait();
+            }
+            catch (AggregateException)
+            {
+                // The stream ends abruptly when the process exits; what was written is kept.
             }
         }
 
@@ -208,32 +344,52 @@ namespace Pgo.Tool.Recording
                 : "the program opened no .NET diagnostics port within 30 s: is it a .NET program (record the program itself, e.g. 'dotnet app.dll')?");
         }
 
-        /// <summary>Converts a trace (+ optional runtime PGO text) to the pprof file <paramref name="output"/>.</summary>
-        public RecordStats WriteProfile(string trace, IReadOnlyList<RuntimePgoMethod> pgo, DateTime startUtc, TimeSpan duration, string output, string program) =>
-            WriteProfile(trace, pgo, startUtc, duration, output, new[] { "recorded by pgo " + ToolInfo.Version, "program: " + program });
-
         /// <summary>
         /// Converts a trace to the pprof file <paramref name="output"/>; a null start or duration is taken from the
         /// trace's first and last events.
         /// </summary>
-        public RecordStats WriteProfile(string trace, IReadOnlyList<RuntimePgoMethod> pgo, DateTime? startUtc, TimeSpan? duration, string output, IReadOnlyList<string> comments)
+        public RecordStats WriteProfile(string trace, IReadOnlyList<RuntimePgoMethod> pgo, DateTime? startUtc, TimeSpan? duration, string output, IReadOnlyList<string> comments) =>
+            WriteProfile(new[] { trace }, Task.FromResult((pgo, (string?)null)), startUtc, duration, output, comments);
+
+        /// <summary>
+        /// Converts a trace, and the runtime PGO data <paramref name="pgo"/> read meanwhile (with a warning to print, if
+        /// any), to the pprof file <paramref name="output"/>.
+        /// </summary>
+        private RecordStats WriteProfile(IReadOnlyList<string> traces, Task<(IReadOnlyList<RuntimePgoMethod> Methods, string? Warning)> pgo, DateTime? startUtc, TimeSpan? duration, string output, IReadOnlyList<string> comments)
         {
+            var watch = Stopwatch.StartNew();
             _progress.WriteLine("pgo: symbolizing");
             TraceContents contents;
             try
             {
-                contents = NettraceReader.Read(trace);
+                contents = NettraceReader.Read(traces, (done, total) =>
+                    _status.Report("reading trace", done, total, $"{TerminalProgress.Megabytes(done)} of {TerminalProgress.Megabytes(total)} MB"));
             }
             catch (Exception e) when (e is FormatException || e is EndOfStreamException || e is IOException)
             {
+                _status.Clear();
                 throw new ToolException($"the trace is incomplete or unreadable ({e.Message}); nothing was written", ExitCodes.Failure, e);
+            }
+
+            var (methods, warning) = pgo.GetAwaiter().GetResult();
+            _status.Clear();
+            if (contents.Truncated)
+            {
+                _progress.WriteLine($"pgo: warning: the trace ends early (its writer was stopped before finishing it); the {contents.Samples.Count:N0} samples before the cut are kept");
+            }
+
+            if (warning != null)
+            {
+                _progress.WriteLine(warning);
             }
 
             using var symbols = new Symbolizer(contents);
             var builder = new RecordedProfileBuilder(contents, symbols);
-            var start = startUtc ?? contents.FirstEvent?.ToUniversalTime() ?? DateTime.UnixEpoch;
+            var start = startUtc ?? contents.FirstEvent ?? DateTime.UnixEpoch;
             var length = duration ?? (contents.FirstEvent.HasValue && contents.LastEvent.HasValue ? contents.LastEvent.Value - contents.FirstEvent.Value : TimeSpan.Zero);
-            var (profile, stats) = builder.Build(pgo, start, length, comments);
+            var (profile, stats) = builder.Build(methods, start, length, comments,
+                (done, total) => _status.Report("symbolizing", done, total, $"{done:N0} of {total:N0} samples"));
+            _status.Clear();
             byte[] bytes = ProfileEncoder.Encode(profile);
             string? dir = Path.GetDirectoryName(Path.GetFullPath(output));
             if (dir != null)
@@ -244,25 +400,27 @@ namespace Pgo.Tool.Recording
             AtomicFile.Write(output, bytes);
             _progress.WriteLine(
                 $"pgo: wrote {output}: {stats.CpuSamples} CPU samples ({stats.CpuSamples * RecordedProfileBuilder.SamplingPeriodNanos / 1_000_000} ms), " +
-                $"runtime PGO data for {stats.PgoMethodsResolved} of {stats.PgoMethods} methods ({stats.PgoSamples} records)");
+                $"runtime PGO data for {stats.PgoMethodsResolved} of {stats.PgoMethods} methods ({stats.PgoSamples} records); trace processed in {watch.ElapsedMilliseconds} ms");
             return stats;
         }
 
-        private IReadOnlyList<RuntimePgoMethod> ReadRuntimePgo(string path)
+        /// <summary>The runtime's PGO text, and the warning to print when there is none (runs off the main thread: prints nothing).</summary>
+        private static (IReadOnlyList<RuntimePgoMethod> Methods, string? Warning) ReadRuntimePgo(string path)
         {
+            const string none = "pgo: warning: the runtime wrote no PGO data (tiered PGO off, or the program did not exit by itself before the end of the duration)";
             if (!File.Exists(path))
             {
-                return Array.Empty<RuntimePgoMethod>();
+                return (Array.Empty<RuntimePgoMethod>(), none);
             }
 
             try
             {
-                return RuntimePgoText.Read(path);
+                var methods = RuntimePgoText.Read(path);
+                return (methods, methods.Count == 0 ? none : null);
             }
             catch (FormatException e)
             {
-                _progress.WriteLine($"pgo: warning: the runtime's PGO data could not be read ({e.Message}); the profile holds CPU samples only");
-                return Array.Empty<RuntimePgoMethod>();
+                return (Array.Empty<RuntimePgoMethod>(), $"pgo: warning: the runtime's PGO data could not be read ({e.Message}); the profile holds CPU samples only");
             }
         }
 

@@ -50,6 +50,20 @@ namespace DelegateTarget
             return result;
         }
 
+        public static int Count<T>(T[] items, Func<T, bool> predicate)
+        {
+            int n = 0;
+            foreach (var item in items)
+            {
+                if (predicate(item)) // MARK count-invoke
+                {
+                    n++;
+                }
+            }
+
+            return n;
+        }
+
         public static string Join(string[] words, Func<string, string> transform)
         {
             var parts = new string[words.Length];
@@ -74,6 +88,9 @@ namespace DelegateTarget
 
         public static string Shout(string[] words) => Helpers.Join(words, Program.Upper);
 
+        /// <summary>A closure (it captures <paramref name="threshold"/>): its guard tests the target object's type.</summary>
+        public static int AboveThreshold(Order[] orders, int threshold) => Helpers.Count(orders, o => o.Quantity > threshold);
+
         /// <summary>A user's own delegate field: it could hold anything, so it is never a guard's proof.</summary>
         private static Func<string, string>? _shout;
 
@@ -84,10 +101,18 @@ namespace DelegateTarget
     {
         private static int _calls;
 
+        /// <summary>
+        /// 'check-frames' also prints each exception's frames. They are not a behaviour a build keeps: inlining (the
+        /// JIT's own, AggressiveInlining, a guarded call whose target is inlined) leaves inlined methods out of stack
+        /// traces, as the JIT's dynamic PGO does for the same delegate calls.
+        /// </summary>
+        private static bool _frames;
+
         public static int Main(string[] args)
         {
             string mode = args.Length > 0 ? args[0] : "check";
             int rounds = args.Length > 1 ? int.Parse(args[1]) : 2000;
+            _frames = mode == "check-frames";
             return mode == "train" ? Train(rounds) : Check();
         }
 
@@ -108,6 +133,7 @@ namespace DelegateTarget
                 sum += Work.Descending(points);
                 sum += Work.Codes(points).Length;
                 sum += Work.Shout(words).Length;
+                sum += Work.AboveThreshold(orders, r % 7);
             }
 
             Console.WriteLine("trained " + sum);
@@ -149,8 +175,11 @@ namespace DelegateTarget
             // A target that changes at run time at the same call site.
             var targets = new Func<string, string>[] { Upper, Lower, w => w.Length.ToString(), Upper };
             Print("changing target", () => string.Join(";", targets.Select(t => Helpers.Join(words, t))));
+            Print("closure", () => Work.AboveThreshold(orders, 3) + " " + Work.AboveThreshold(orders, 8));
             int threshold = 3;
-            Print("closure", () => Helpers.Filter(orders, o => o.Quantity > threshold));
+            Print("another closure at the closure's call", () => Helpers.Count(orders, o => o.Quantity < threshold));
+            Print("a lambda at the closure's call", () => Helpers.Count(orders, o => o.Quantity == 4));
+            Print("null at the closure's call", () => Helpers.Count<Order>(orders, null!));
             Print("other lambda", () => Helpers.Filter(points, p => p.X == p.Y));
             return 0;
         }
@@ -164,7 +193,7 @@ namespace DelegateTarget
             }
             catch (Exception e)
             {
-                result = e.GetType().FullName + ": " + e.Message + " at " + string.Join(" < ", Frames(e));
+                result = e.GetType().FullName + ": " + e.Message + (_frames ? " at " + string.Join(" < ", Frames(e)) : "");
             }
 
             Console.WriteLine(name + ": " + result);

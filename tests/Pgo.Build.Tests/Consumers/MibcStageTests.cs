@@ -140,6 +140,8 @@ namespace Pgo.Build.Tests.Consumers
         [TestMethod]
         [DataRow("System.Collections.Generic.Dictionary`2[System.__Canon,System.Int64].FindValue", "System.__Canon|System.Int64")]
         [DataRow("System.Linq.Enumerable+EnumerableSorter`2[System.Collections.Generic.KeyValuePair`2[System.__Canon,System.Int64],System.__Canon].ComputeKeys", "System.Collections.Generic.KeyValuePair`2[System.__Canon,System.Int64]|System.__Canon")]
+        [DataRow("System.Span`1[System.Char]..ctor", "System.Char")]
+        [DataRow("System.Collections.Generic.Dictionary`2+KeyCollection[System.UInt64,System.__Canon]..cctor", "System.UInt64|System.__Canon")]
         [DataRow("System.Linq.Enumerable.Select[System.__Canon]", null)]
         [DataRow("App.Program.Main", null)]
         public void Runtime_instantiation_names_give_their_type_arguments(string name, string? expected)
@@ -442,7 +444,7 @@ namespace Pgo.Build.Tests.Consumers
         }
 
         /// <summary>The hint stage's files for <paramref name="profile"/>, as a build writes them.</summary>
-        private static string WriteHints(string profile, TempDir dir)
+        internal static string WriteHints(string profile, TempDir dir)
         {
             string output = dir.Combine("pgo");
             PgoEngine.Run(new PgoRequest(profile, output, dir.Combine("cache")), new RecordingLog());

@@ -19,10 +19,7 @@ namespace Pgo.Build.Tests.EndToEnd
         public void NativeAot_and_ReadyToRun_use_the_mibc_new_profile_recompiles_off_removes_it()
         {
             var r = RecordedFixture.Get();
-            var s = Scenario.Create("publish");
-            // ILC and the runtime packs come from nuget.org (through the machine's registry), beside the local feed.
-            s.Write("nuget.config", File.ReadAllText(s.Path_("nuget.config")).Replace("</packageSources>",
-                "  <add key=\"nuget.org\" value=\"https://api.nuget.org/v3/index.json\" />\n  </packageSources>"));
+            var s = WithNuGetOrg(Scenario.Create("publish"));
             string disasm = s.Path_("jit-disasm.txt");
             var project = s.AddProject("RecordTarget", extra: $@"
   <ItemGroup>
@@ -96,6 +93,62 @@ namespace Pgo.Build.Tests.EndToEnd
             StringAssert.Contains(r2r.Output, "-m:\"" + r2rMibc + "\"", "crossgen2 did not get the .mibc");
             var r2rRun = DotNetCli.RunProgram(s.Root, s.Path_("r2r/RecordTarget"), "50");
             Assert.AreEqual(0, r2rRun.ExitCode, r2rRun.ToString());
+        }
+
+        /// <summary>
+        /// Generic method instantiations: ILC's JIT finds the recorded data of each instantiation the .mibc names by
+        /// MethodSpec (shared code over System.__Canon and exact code over structs), and guards the virtual call in
+        /// the shared Total&lt;__Canon&gt; towards the recorded receiver type.
+        /// </summary>
+        [TestMethod]
+        public void NativeAot_uses_the_data_of_each_generic_method_instantiation()
+        {
+            var r = RecordedFixture.Get("GenericTarget");
+            var s = WithNuGetOrg(Scenario.Create("publish-generic"));
+            string disasm = s.Path_("jit-disasm.txt");
+            var project = s.AddProject("GenericTarget", extra: $@"
+  <ItemGroup>
+    <IlcArg Include=""--codegenopt:JitDisasm=Filter Total"" />
+    <IlcArg Include=""--codegenopt:JitStdOutFile={disasm}"" />
+  </ItemGroup>");
+            File.Copy(r.SourceFile, s.Path_("GenericTarget/Program.cs"), overwrite: true);
+            s.Copy(r.ProfilePath, "GenericTarget/default.pgo");
+
+            var publish = s.Dotnet("publish", project, new[] { "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true", "-o", s.Path_("aot") });
+
+            Scenario.AssertSucceeded(publish);
+            StringAssert.Contains(publish.Output, "6 generic method instantiations identified by their method hash");
+            string jit = File.ReadAllText(disasm);
+            foreach (var method in new[] { "Program:Filter[System.__Canon]", "Program:Filter[GenericTarget.Reading]", "Program:Filter[GenericTarget.Pair]", "Program:Total[System.__Canon]" })
+            {
+                string header = Header(jit, "GenericTarget." + method);
+                StringAssert.Matches(header, new Regex(@"optimized using (Static|Synthesized) PGO"), method + ":\n" + header);
+                Assert.IsFalse(header.Contains("No PGO data"), method + ":\n" + header);
+            }
+
+            string total = jit.Substring(jit.IndexOf("; Assembly listing for method GenericTarget.Program:Total[System.__Canon]", System.StringComparison.Ordinal));
+            total = total.Substring(0, total.IndexOf("; Total bytes of code", System.StringComparison.Ordinal));
+            StringAssert.Matches(total, new Regex(@"cmp\s+qword ptr \[r\w+\], r\w+"), "no method-table guard in Total<__Canon>:\n" + total);
+            var run = DotNetCli.RunProgram(s.Root, s.Path_("aot/GenericTarget"), "50");
+            Assert.AreEqual(0, run.ExitCode, run.ToString());
+            StringAssert.Contains(run.Output, "ok");
+        }
+
+        /// <summary>ILC and the runtime packs come from nuget.org (through the machine's registry), beside the local feed.</summary>
+        private static Scenario WithNuGetOrg(Scenario s)
+        {
+            s.Write("nuget.config", File.ReadAllText(s.Path_("nuget.config")).Replace("</packageSources>",
+                "  <add key=\"nuget.org\" value=\"https://api.nuget.org/v3/index.json\" />\n  </packageSources>"));
+            return s;
+        }
+
+        /// <summary>The header lines (up to the first code label) of a method's listing in ILC's JIT output.</summary>
+        private static string Header(string jit, string method)
+        {
+            int start = jit.IndexOf("; Assembly listing for method " + method + "(", System.StringComparison.Ordinal);
+            Assert.IsTrue(start >= 0, "no listing of " + method + " in:\n" + jit);
+            int end = jit.IndexOf("G_M", start, System.StringComparison.Ordinal);
+            return jit.Substring(start, (end < 0 ? jit.Length : end) - start);
         }
     }
 }

@@ -33,14 +33,17 @@ namespace Pgo.Build.Tests.Rewriting
             var outcome = RewriteStage.Run(r.CopyOutput(dir, "out"), r.CopyHints(dir), DelegatesOnly);
 
             var sites = Guarded(outcome);
-            CollectionAssert.AreEqual(new[] { "DelegateTarget.Helpers.Filter", "DelegateTarget.Helpers.Join", "DelegateTarget.Helpers.Map" }, sites.Keys.ToArray(), outcome.Lines[0]);
+            CollectionAssert.AreEqual(new[] { "DelegateTarget.Helpers.Count", "DelegateTarget.Helpers.Filter", "DelegateTarget.Helpers.Join", "DelegateTarget.Helpers.Map" }, sites.Keys.ToArray(), outcome.Lines[0]);
+            // Count saw one closure only: guarded by the type of its target object.
+            Assert.AreEqual(1, sites["DelegateTarget.Helpers.Count"].Length, outcome.Lines[0]);
+            StringAssert.Matches(sites["DelegateTarget.Helpers.Count"][0], new System.Text.RegularExpressions.Regex(@"^DelegateTarget\.Work\+<>c__DisplayClass\d+_0\.<AboveThreshold>b__0 \(runtime\)$"));
             // Each instantiation of Filter saw one lambda (the class one, the struct one): both are guarded, from the runtime's own data.
             CollectionAssert.AreEquivalent(new[] { "DelegateTarget.Work+<>c.<LargeOrders>b__0_0 (runtime)", "DelegateTarget.Work+<>c.<Descending>b__1_0 (runtime)" }, sites["DelegateTarget.Helpers.Filter"]);
             CollectionAssert.AreEqual(new[] { "DelegateTarget.Work+<>c.<Codes>b__2_0 (runtime)" }, sites["DelegateTarget.Helpers.Map"]);
             // The runtime counts calls of static-method delegates without naming the method: the static method groups of the
             // delegate's type are guessed (sampled edges may name Upper first).
             CollectionAssert.Contains(sites["DelegateTarget.Helpers.Join"].Select(t => t.Split(' ')[0]).ToList(), "DelegateTarget.Program.Upper");
-            StringAssert.Contains(outcome.Lines[0], "PGO: DelegateTarget.dll: delegate calls: 3 of ");
+            StringAssert.Contains(outcome.Lines[0], "PGO: DelegateTarget.dll: delegate calls: 4 of ");
             Assert.IsTrue(outcome.Changed);
         }
 
@@ -52,8 +55,9 @@ namespace Pgo.Build.Tests.Rewriting
             string rewritten = r.CopyOutput(dir, "out");
             RewriteStage.Run(rewritten, r.CopyHints(dir), DelegatesOnly);
 
-            var expected = DotNetCli.RunProgram(dir.Path, "dotnet", r.Assembly, "check");
-            var actual = DotNetCli.RunProgram(dir.Path, "dotnet", rewritten, "check");
+            // With its frames: the guard itself (not inlined by the first tier) stays out of stack traces.
+            var expected = DotNetCli.RunProgram(dir.Path, "dotnet", r.Assembly, "check-frames");
+            var actual = DotNetCli.RunProgram(dir.Path, "dotnet", rewritten, "check-frames");
 
             Assert.AreEqual(0, expected.ExitCode, expected.ToString());
             Assert.AreEqual(0, actual.ExitCode, actual.ToString());
@@ -61,6 +65,7 @@ namespace Pgo.Build.Tests.Rewriting
             StringAssert.Contains(expected.Output, "exception in lambda: System.InvalidOperationException: negative quantity -3 at DelegateTarget.Work.<>c.<LargeOrders>b__0_0 < DelegateTarget.Helpers.Filter[T] < DelegateTarget.Work.LargeOrders");
             StringAssert.Contains(expected.Output, "null delegate: System.NullReferenceException");
             StringAssert.Contains(expected.Output, "multicast: alpha!,beta!,gamma! calls=3");
+            StringAssert.Contains(expected.Output, "closure: 30 8");
             Assert.AreEqual(expected.Output, actual.Output);
         }
 
@@ -90,8 +95,9 @@ namespace Pgo.Build.Tests.Rewriting
             using var dir = new TempDir();
             string first = r.CopyOutput(dir, "a");
             string second = r.CopyOutput(dir, "b");
-            RewriteStage.Run(first, Path.Combine(Path.GetDirectoryName(first)!, "pgo") is var h1 && CopyTo(r.HintDirectory, h1) ? h1 : "", DelegatesOnly);
-            RewriteStage.Run(second, Path.Combine(Path.GetDirectoryName(second)!, "pgo") is var h2 && CopyTo(r.HintDirectory, h2) ? h2 : "", DelegatesOnly);
+            using var other = new TempDir();
+            RewriteStage.Run(first, r.CopyHints(dir), DelegatesOnly);
+            RewriteStage.Run(second, r.CopyHints(other), DelegatesOnly);
 
             CollectionAssert.AreEqual(File.ReadAllBytes(first), File.ReadAllBytes(second), "two rewrites of the same input differ");
             CollectionAssert.AreEqual(File.ReadAllBytes(Path.ChangeExtension(first, ".pdb")), File.ReadAllBytes(Path.ChangeExtension(second, ".pdb")));
@@ -151,21 +157,21 @@ namespace Pgo.Build.Tests.Rewriting
 
             var caches = DelegateCaches.Find(module);
 
-            var names = caches.Select(c => c.Field.DeclaringType.Name + "::" + c.Field.Name + " -> " + c.Target.Name).ToList();
+            var names = caches.Select(c => c.Field!.DeclaringType.Name + "::" + c.Field.Name + " -> " + c.Target.Name).ToList();
             CollectionAssert.Contains(names, "<>c::<>9__0_0 -> <LargeOrders>b__0_0", string.Join("\n", names));
             CollectionAssert.Contains(names, "<>O::<0>__Upper -> Upper", string.Join("\n", names));
-            Assert.IsTrue(caches.All(c => c.Field.DeclaringType.Name == "<>c" || c.Field.DeclaringType.Name == "<>O"), string.Join("\n", names));
+            Assert.IsTrue(caches.All(c => c.Field!.DeclaringType.Name == "<>c" || c.Field!.DeclaringType.Name == "<>O"), string.Join("\n", names));
             Assert.IsTrue(caches.All(c => c.Instance == null ? c.Target.IsStatic : c.Instance.Name == "<>9"), string.Join("\n", names));
             // Work._shout holds Upper too (assigned through the compiler's cache), but as a user field it could be assigned anything.
-            Assert.IsFalse(caches.Any(c => c.Field.Name == "_shout"), string.Join("\n", names));
+            Assert.IsFalse(caches.Any(c => c.Field!.Name == "_shout"), string.Join("\n", names));
         }
 
         /// <summary>
-        /// Hand-edited copies of the recorded histograms: a target under the minimum share is left out, a closure (no
-        /// cache) is counted as such, and no site is guarded for a target the runtime did not see.
+        /// Hand-edited copies of the recorded histograms: a target under the minimum share is left out and counted; a
+        /// closure that dominates its site is guarded by its target object's type.
         /// </summary>
         [TestMethod]
-        public void Rare_targets_and_closures_are_not_guarded_and_are_counted()
+        public void A_rare_target_is_left_out_and_a_dominant_closure_is_guarded_by_its_type()
         {
             var r = DelegateFixture.Get();
             using var dir = new TempDir();
@@ -174,23 +180,27 @@ namespace Pgo.Build.Tests.Rewriting
             var records = RuntimeRecordFiles.ReadDevirtHints(devirt).ToList();
             var filter = records.Where(x => x.Method.Contains("Helpers::Filter") && x.Kind == InstrumentationKind.HandleHistogramMethods).ToList();
             Assert.AreEqual(2, filter.Count, string.Join("\n", filter));
-            // The struct lambda: 1 slot of 33 (under 10%); the class lambda's slots go to the closure of Check.
+            // One instantiation's histogram: the struct lambda 1 slot of 33 (under 10%), a closure of Check 32.
             var structLambda = filter.Single(x => x.Handle.Contains("<Descending>"));
             var classLambda = filter.Single(x => x.Handle.Contains("<LargeOrders>"));
+            var counts = records.Where(x => x.Method.Contains("Helpers::Filter") && x.Kind == InstrumentationKind.HandleHistogramIntCount).ToList();
+            records.RemoveAll(x => counts.Contains(x));
+            records.Add(counts[0] with { Value = 33 });
             records.Remove(structLambda);
             records.Remove(classLambda);
             records.Add(structLambda with { Value = 1 });
-            records.Add(classLambda with { Handle = classLambda.Handle.Replace("<LargeOrders>b__0_0|@|DelegateTarget.Work+<>c", ClosureOverOrders(r.Assembly)) });
+            string closure = ClosureOverOrders(r.Assembly);
+            records.Add(classLambda with { Handle = classLambda.Handle.Replace("<LargeOrders>b__0_0|@|DelegateTarget.Work+<>c", closure) });
             File.WriteAllBytes(devirt, RuntimeRecordFiles.WriteDevirtHints(records, new HintProvenance("hand-made", "samples/count", 99)));
 
             var outcome = RewriteStage.Run(r.CopyOutput(dir, "out"), hints, DelegatesOnly);
 
-            Assert.IsFalse(Guarded(outcome).ContainsKey("DelegateTarget.Helpers.Filter"), outcome.Lines[0]);
-            StringAssert.Contains(outcome.Lines[0], "1 targets without a cache");
+            CollectionAssert.AreEqual(new[] { "DelegateTarget." + closure.Substring(closure.IndexOf("|@|", StringComparison.Ordinal) + 3).Replace("DelegateTarget.", "") + "." + closure.Substring(0, closure.IndexOf('|')) + " (runtime)" },
+                Guarded(outcome)["DelegateTarget.Helpers.Filter"], outcome.Lines[0]);
             StringAssert.Contains(outcome.Lines[0], "1 under 10% of their site");
         }
 
-        /// <summary><c>name|@|Type+Display</c> of Check's closure <c>o =&gt; o.Quantity &gt; threshold</c>, as the runtime would name it.</summary>
+        /// <summary><c>name|@|Type+Display</c> of Check's closure <c>o =&gt; o.Quantity &lt; threshold</c>, as the runtime would name it.</summary>
         private static string ClosureOverOrders(string assembly)
         {
             using var module = ModuleDefinition.ReadModule(assembly);
@@ -203,17 +213,6 @@ namespace Pgo.Build.Tests.Rewriting
         private static Dictionary<string, string[]> Guarded(RewriteOutcome outcome) => outcome.Guarded
             .Select(line => (Site: line.Substring(0, line.IndexOf(" IL_", StringComparison.Ordinal)), Targets: line.Substring(line.IndexOf(": ", StringComparison.Ordinal) + 2).Split(", ")))
             .ToDictionary(x => x.Site, x => x.Targets);
-
-        private static bool CopyTo(string source, string target)
-        {
-            Directory.CreateDirectory(target);
-            foreach (var file in Directory.GetFiles(source))
-            {
-                File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
-            }
-
-            return true;
-        }
 
         /// <summary>The JIT's listing of Helpers.Join, compiled fully optimized on first call (no tiering).</summary>
         private static string Disassemble(TempDir dir, string assembly, string name)

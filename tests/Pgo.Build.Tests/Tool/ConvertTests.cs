@@ -213,6 +213,36 @@ namespace Pgo.Build.Tests.Tool
         }
 
         [TestMethod]
+        public void TraceCutShortKeepsTheSamplesBeforeTheCutWithAWarning()
+        {
+            using var dir = new TempDir();
+            byte[] whole = File.ReadAllBytes(Nettrace("dotnetdiag__dotnet-5.0-SampleProfiler-single-thread.golden.nettrace"));
+            string cut = dir.Write("cut.nettrace", whole.AsSpan(0, whole.Length * 2 / 3).ToArray());
+            string output = dir.Combine("cut.pgo");
+            var (code, _, stderr) = TopTests.Pgo("convert", cut, "-o", output);
+            Assert.AreEqual(0, code, stderr);
+            // The samples before the cut are read; this trace names its methods in the rundown at its very end (cut
+            // off here), so none of them can be symbolized and the profile written is empty rather than wrong.
+            var kept = System.Text.RegularExpressions.Regex.Match(stderr, @"pgo: warning: the trace ends early .*; the ([\d,]+) samples before the cut are kept");
+            Assert.IsTrue(kept.Success, stderr);
+            int read = int.Parse(kept.Groups[1].Value, System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.IsTrue(read > 1000 && read < 5559, read.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.AreEqual(0, ProfileDecoder.Decode(File.ReadAllBytes(output)).Samples.Count);
+
+            // A trace of a newer format version than the reader knows is refused by name, not misread.
+            byte[] newer = (byte[])whole.Clone();
+            int type = IndexOf(newer, "Trace"u8.ToArray()) - 12; // version and minimum reader version precede the type name
+            BitConverter.GetBytes(6).CopyTo(newer, type);
+            BitConverter.GetBytes(6).CopyTo(newer, type + 4);
+            var v6 = TopTests.Pgo("convert", dir.Write("v6.nettrace", newer), "-o", dir.Combine("v6.pgo"));
+            Assert.AreEqual(1, v6.Code, v6.Err);
+            StringAssert.Contains(v6.Err, "nettrace format version 6 is not supported");
+            Assert.IsFalse(File.Exists(dir.Combine("v6.pgo")));
+        }
+
+        private static int IndexOf(byte[] data, byte[] pattern) => data.AsSpan().IndexOf(pattern);
+
+        [TestMethod]
         public void TraceWithoutSamplesWarnsAndBadInputIsAnError()
         {
             using var dir = new TempDir();

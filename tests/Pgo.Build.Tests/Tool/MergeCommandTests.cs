@@ -231,5 +231,22 @@ namespace Pgo.Build.Tests.Tool
             Assert.AreEqual("", err);
             StringAssert.StartsWith(stdout, "Usage: pgo merge <a.pprof> <b.pprof> [...] -o merged.pprof");
         }
+
+        [TestMethod]
+        public void A_damaged_zstd_input_is_a_one_line_error_and_exit_code_1()
+        {
+            using var dir = new TempDir();
+            // A zstd frame header asking for a 2 GiB window (ZstdSharp throws its own exception type).
+            string bad = dir.Write("bad.pprof", new byte[] { 0x28, 0xb5, 0x2f, 0xfd, 0x00, 0xa8, 0x00, 0x00, 0x00 });
+            string output = dir.Combine("merged.pprof");
+
+            var (code, _, err) = Pgo("merge", TestData.InlineHot, bad, "-o", output);
+
+            Assert.AreEqual(1, code);
+            var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("pgo: read ", StringComparison.Ordinal)).ToArray();
+            Assert.AreEqual(1, lines.Length, err);
+            StringAssert.StartsWith(lines[0], $"pgo merge: '{bad}' is not a readable pprof profile: decompressing profile: ");
+            Assert.IsFalse(File.Exists(output));
+        }
     }
 }

@@ -64,6 +64,8 @@ namespace Pgo.Build.Tests.Tool
         [TestMethod]
         public void Hot_method_is_sampled_with_its_callers_call_line()
         {
+            // (EventPipe's sampler stops threads at GC safe points: a sample of the loop ends where the JIT's code of the
+            // moment polls, in Sum, an override or Run.)
             var r = Recording();
             int callLine = r.Line("call-run");
             long atCallLine = 0;
@@ -184,16 +186,11 @@ namespace Pgo.Build.Tests.Tool
         public void Attaching_to_a_running_process_records_its_methods_with_lines()
         {
             var r = Recording();
-            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true };
-            start.ArgumentList.Add(r.Assembly);
-            start.ArgumentList.Add("4000");
-            using var process = System.Diagnostics.Process.Start(start)!;
+            using var process = StartFixture(r, 4000);
             try
             {
-                System.Threading.Thread.Sleep(1000); // past startup: Run is already jitted, only the rundown names it
                 string output = Path.Combine(r.Root, "attached.pgo");
-                var stderr = new StringWriter();
-                int exit = Pgo.Tool.Program.Run(new[] { "record", "--pid", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--duration", "1s", "-o", output }, new StringWriter(), stderr);
+                var (exit, stderr) = Attach(process, output, "--duration", "1s", "--sample-share", "100%");
 
                 Assert.AreEqual(0, exit, stderr.ToString());
                 StringAssert.Contains(stderr.ToString(), "holds CPU samples only");
@@ -207,6 +204,73 @@ namespace Pgo.Build.Tests.Tool
                 process.Kill();
                 process.WaitForExit();
             }
+        }
+
+        [TestMethod]
+        public void Attached_recording_samples_in_bursts_by_default_and_the_method_session_names_them()
+        {
+            var r = Recording();
+            using var process = StartFixture(r, 6000);
+            try
+            {
+                string output = Path.Combine(r.Root, "bursts.pgo");
+                var (exit, stderr) = Attach(process, output, "--duration", "3s", "--keep-temp");
+
+                Assert.AreEqual(0, exit, stderr.ToString());
+                StringAssert.Contains(stderr.ToString(), "sampling 100 ms of every second");
+                var profile = ProfileDecoder.Decode(File.ReadAllBytes(output));
+                CollectionAssert.Contains(profile.Comments.ToList(), "sampled 100 ms of every second (10%)");
+                // Three bursts of 100 ms: the samples come from the sampler-only sessions, the names and lines from the
+                // method session's rundown (Run was jitted before either started).
+                string kept = System.Text.RegularExpressions.Regex.Match(stderr.ToString(), "pgo: kept (.*)").Groups[1].Value.Trim();
+                CollectionAssert.AreEquivalent(new[] { "samples-0.nettrace", "samples-1.nettrace", "samples-2.nettrace", "trace.nettrace" },
+                    Directory.GetFiles(kept).Select(Path.GetFileName).ToList(), stderr.ToString());
+                Directory.Delete(kept, recursive: true);
+                long samples = profile.Samples.Sum(x => x.Values[0]);
+                Assert.IsTrue(samples > 0 && samples < 1000, samples.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                Assert.AreEqual(PdbStartLine(r.Assembly, "Run"), Function(profile, "RecordTarget.Program.Run").StartLine);
+            }
+            finally
+            {
+                process.Kill();
+                process.WaitForExit();
+            }
+        }
+
+        [TestMethod]
+        public void Sample_share_is_a_percentage_for_attached_recordings_only()
+        {
+            Assert.AreEqual(0.25, Pgo.Tool.Commands.RecordCommand.ParseShare("25%"));
+            Assert.AreEqual(1.0, Pgo.Tool.Commands.RecordCommand.ParseShare("100"));
+            foreach (var bad in new[] { "0%", "0.5%", "101%", "ten", "" })
+            {
+                var e = Assert.ThrowsExactly<Pgo.Tool.Cli.ToolException>(() => Pgo.Tool.Commands.RecordCommand.ParseShare(bad));
+                Assert.AreEqual(Pgo.Tool.Cli.ExitCodes.Usage, e.ExitCode);
+            }
+
+            var stderr = new StringWriter();
+            Assert.AreEqual(2, Pgo.Tool.Program.Run(new[] { "record", "--sample-share", "50%", "--", "dotnet", "x.dll" }, new StringWriter(), stderr));
+            StringAssert.Contains(stderr.ToString(), "--sample-share applies to an attached recording (--pid) only");
+        }
+
+        /// <summary>Runs the fixture for <paramref name="milliseconds"/>, returned 1 s later: past its startup, Run is already jitted and only a rundown names it.</summary>
+        private static System.Diagnostics.Process StartFixture(RecordedFixture.Recording r, int milliseconds)
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true };
+            start.ArgumentList.Add(r.Assembly);
+            start.ArgumentList.Add(milliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var process = System.Diagnostics.Process.Start(start)!;
+            System.Threading.Thread.Sleep(1000);
+            return process;
+        }
+
+        /// <summary>'pgo record --pid' on <paramref name="process"/>, in this process: exit code and stderr.</summary>
+        private static (int Exit, StringWriter Stderr) Attach(System.Diagnostics.Process process, string output, params string[] options)
+        {
+            var stderr = new StringWriter();
+            var args = new List<string> { "record", "--pid", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "-o", output };
+            args.AddRange(options);
+            return (Pgo.Tool.Program.Run(args, new StringWriter(), stderr), stderr);
         }
 
         private static ProfileFunction Function(ProfileData p, string name)

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.IO;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
@@ -8,22 +9,43 @@ using Pgo.Build.Tests.EndToEnd;
 namespace Pgo.Build.Tests.Tool
 {
     /// <summary>
-    /// tests/Fixtures/RecordTarget built once in a temp root and recorded once with 'pgo record' (in process),
-    /// shared by the tests that assert on the recorded profile.
+    /// A program of tests/Fixtures (RecordTarget unless named) built once in a temp root and recorded once with
+    /// 'pgo record' (in process), shared by the tests that assert on the recorded profile.
     /// </summary>
     internal static class RecordedFixture
     {
-        private static readonly Lazy<Recording> Lazy = new Lazy<Recording>(Create);
+        private static readonly ConcurrentDictionary<string, Lazy<Recording>> Recordings = new ConcurrentDictionary<string, Lazy<Recording>>(StringComparer.Ordinal);
 
-        public static Recording Get() => Lazy.Value;
+        /// <summary>One recording at a time: two at once on a small machine would shift where each one's samples land.</summary>
+        private static readonly object RecordingLock = new object();
+
+        /// <param name="arguments">The program's arguments while it is recorded (default: <c>1500</c>, RecordTarget's milliseconds).</param>
+        public static Recording Get(string fixture = "RecordTarget", params string[] arguments) =>
+            Recordings.GetOrAdd(fixture + " " + string.Join(" ", arguments), _ => new Lazy<Recording>(() =>
+            {
+                lock (RecordingLock)
+                {
+                    return Create(fixture, arguments.Length == 0 ? new[] { "1500" } : arguments);
+                }
+            })).Value;
 
         public static void Cleanup()
         {
-            if (Lazy.IsValueCreated && Environment.GetEnvironmentVariable("PGO_KEEP_TEST_ROOTS") != "1")
+            if (Environment.GetEnvironmentVariable("PGO_KEEP_TEST_ROOTS") == "1")
             {
+                return;
+            }
+
+            foreach (var recording in Recordings.Values)
+            {
+                if (!recording.IsValueCreated)
+                {
+                    continue;
+                }
+
                 try
                 {
-                    Directory.Delete(Lazy.Value.Root, recursive: true);
+                    Directory.Delete(recording.Value.Root, recursive: true);
                 }
                 catch (IOException)
                 {
@@ -57,12 +79,12 @@ namespace Pgo.Build.Tests.Tool
             }
         }
 
-        private static Recording Create()
+        private static Recording Create(string name, string[] arguments)
         {
             string root = Path.Combine(Path.GetTempPath(), "pgo-record-test-" + Guid.NewGuid().ToString("N").Substring(0, 8));
-            string project = Path.Combine(root, "RecordTarget");
+            string project = Path.Combine(root, name);
             Directory.CreateDirectory(project);
-            string fixture = Path.Combine(TestData.RepoRoot, "tests", "Fixtures", "RecordTarget");
+            string fixture = Path.Combine(TestData.RepoRoot, "tests", "Fixtures", name);
             foreach (var file in Directory.GetFiles(fixture))
             {
                 File.Copy(file, Path.Combine(project, Path.GetFileName(file)));
@@ -72,14 +94,16 @@ namespace Pgo.Build.Tests.Tool
                 "build", "-c", "Release", "-nodeReuse:false", "-o", Path.Combine(project, "out"));
             if (build.ExitCode != 0)
             {
-                throw new AssertFailedException("building RecordTarget failed:\n" + build);
+                throw new AssertFailedException($"building {name} failed:\n" + build);
             }
 
-            string assembly = Path.Combine(project, "out", "RecordTarget.dll");
+            string assembly = Path.Combine(project, "out", name + ".dll");
             string profile = Path.Combine(root, "default.pgo");
             var stdout = new StringWriter();
             var stderr = new StringWriter();
-            int exit = Pgo.Tool.Program.Run(new[] { "record", "-o", profile, "--", "dotnet", assembly, "1500" }, stdout, stderr);
+            var command = new List<string> { "record", "-o", profile, "--", "dotnet", assembly };
+            command.AddRange(arguments);
+            int exit = Pgo.Tool.Program.Run(command.ToArray(), stdout, stderr);
             return new Recording
             {
                 Root = root,
