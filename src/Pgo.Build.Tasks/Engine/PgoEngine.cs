@@ -53,11 +53,11 @@ namespace Pgo.Build.Engine
 
     public sealed class PgoResult
     {
-        internal PgoResult(StateFile state, bool cacheHit, WeightedCallGraph graph, IReadOnlyList<CallEdge> hotCallSites,
+        internal PgoResult(StateFile state, CacheStatus cache, WeightedCallGraph graph, IReadOnlyList<CallEdge> hotCallSites,
             IReadOnlyList<FunctionWeight> hotFunctions, IReadOnlyList<string> files, IReadOnlyList<string> changed)
         {
             State = state;
-            CacheHit = cacheHit;
+            Cache = cache;
             Graph = graph;
             HotCallSites = hotCallSites;
             HotFunctions = hotFunctions;
@@ -69,7 +69,8 @@ namespace Pgo.Build.Engine
         public StateFile State { get; }
 
         public string ProfileSha256 => State.ProfileSha256;
-        public bool CacheHit { get; }
+        public CacheStatus Cache { get; }
+        public bool CacheHit => Cache == CacheStatus.Hit;
         public WeightedCallGraph Graph { get; }
         public IReadOnlyList<CallEdge> HotCallSites { get; }
         public IReadOnlyList<FunctionWeight> HotFunctions { get; }
@@ -83,7 +84,25 @@ namespace Pgo.Build.Engine
         /// <summary>The summary line without the cache status.</summary>
         public string Summary => State.Summary;
 
-        public string SummaryWithStatus => Summary + (CacheHit ? " (cache hit)" : " (cache miss: profile decoded)");
+        public string SummaryWithStatus => Summary + Cache switch
+        {
+            CacheStatus.Hit => " (cache hit)",
+            CacheStatus.Replaced => " (cache miss: damaged entry replaced, profile decoded)",
+            _ => " (cache miss: profile decoded)",
+        };
+    }
+
+    /// <summary>What the per-user cache did for a run.</summary>
+    public enum CacheStatus
+    {
+        /// <summary>No entry (or no cache): the profile was decoded and the entry written.</summary>
+        Miss,
+
+        /// <summary>The entry answered: the profile was not decoded.</summary>
+        Hit,
+
+        /// <summary>The entry was damaged (checksum, format, another profile's): decoded again, and the entry written anew.</summary>
+        Replaced,
     }
 
     /// <summary>The outcome of a build step: either fresh work or the recorded state of an up-to-date run.</summary>
@@ -118,6 +137,7 @@ namespace Pgo.Build.Engine
         /// </summary>
         public static PgoOutcome RunIncremental(PgoRequest request, IPgoLog log, CancellationToken cancellation = default)
         {
+            ReportSwept(log, AtomicFile.SweepTemporaryFiles(request.OutputDirectory, subdirectories: true), request.OutputDirectory);
             string stamp = StateFile.StampFor(request.ProfilePath, request.SettingsKey);
             var state = StateFile.TryRead(Path.Combine(request.OutputDirectory, HintFileNames.State));
             if (state != null && state.Matches(stamp) && AllOutputsExist(request.OutputDirectory))
@@ -170,30 +190,56 @@ namespace Pgo.Build.Engine
         public static (PreprocessedProfile Profile, string Sha256, bool CacheHit) PreprocessProfile(
             string profilePath, GraphCache? cache, IPgoLog log, ProfileLimits limits, CancellationToken cancellation, AnalysisOptions? options = null)
         {
+            var (profile, sha, status) = PreprocessWithStatus(profilePath, cache, log, limits, cancellation, options);
+            return (profile, sha, status == CacheStatus.Hit);
+        }
+
+        /// <summary>
+        /// Like <see cref="PreprocessProfile"/>, saying what the cache did. A damaged entry (see <see cref="GraphCache.Load"/>)
+        /// is logged with its problem and replaced by a fresh one.
+        /// </summary>
+        public static (PreprocessedProfile Profile, string Sha256, CacheStatus Cache) PreprocessWithStatus(
+            string profilePath, GraphCache? cache, IPgoLog log, ProfileLimits limits, CancellationToken cancellation, AnalysisOptions? options = null)
+        {
             byte[] bytes = ReadProfile(profilePath);
             string sha = Sha256Hex.Of(bytes);
             options ??= AnalysisOptions.Default;
             string variant = options.CacheVariant;
-            if (cache != null && cache.TryLoad(sha, variant, out PreprocessedProfile cached))
+            var lookup = CacheLookup.Absent;
+            string problem = "";
+            if (cache != null)
             {
-                return (cached, sha, true);
+                ReportSwept(log, cache.SweepTemporaryFiles(), cache.GraphsDirectory);
+                lookup = cache.Load(sha, variant, out PreprocessedProfile cached, out problem);
+                if (lookup == CacheLookup.Hit)
+                {
+                    return (cached, sha, CacheStatus.Hit);
+                }
             }
 
             var profile = Analyze(bytes, profilePath, limits, cancellation, options);
+            bool stored = false;
             if (cache != null)
             {
                 try
                 {
                     cache.Store(sha, variant, profile);
+                    stored = true;
                 }
                 catch (Exception e) when ((e is IOException || e is UnauthorizedAccessException) && !cache.TryLoad(sha, variant, out PreprocessedProfile _))
                 {
                     // (A parallel build of another project that stored the same entry first is not a failure.)
-                    log.Warning(PgoCodes.CacheWriteFailed, $"could not write the PGO cache entry under '{cache.Directory}': {e.Message}. The build goes on; the next build decodes the profile again.", null);
+                    log.Warning(PgoCodes.CacheWriteFailed, $"could not write the PGO cache entry under '{cache.Directory}': {Sentence(e.Message)} The build goes on; the next build decodes the profile again.", null);
+                }
+
+                if (lookup == CacheLookup.Damaged)
+                {
+                    log.Message($"PGO: the cache entry {cache.PathFor(sha, variant)} was damaged ({problem}); the profile was decoded again and the entry " +
+                        (stored ? "rewritten." : "could not be rewritten (PGO102)."));
                 }
             }
 
-            return (profile, sha, false);
+            return (profile, sha, lookup == CacheLookup.Damaged && stored ? CacheStatus.Replaced : CacheStatus.Miss);
         }
 
         /// <summary>Decodes profile bytes and builds Go's graph. Throws PGO002/PGO003 as <see cref="PgoException"/>.</summary>
@@ -290,9 +336,9 @@ namespace Pgo.Build.Engine
         {
             var log = new WarningRecorder(buildLog);
             var cache = new GraphCache(request.CacheDirectory);
-            var (profile, sha, hit) = PreprocessProfile(request.ProfilePath, cache, log, request.Limits, cancellation, request.Options);
+            var (profile, sha, status) = PreprocessWithStatus(request.ProfilePath, cache, log, request.Limits, cancellation, request.Options);
             var graph = profile.Graph;
-            if (hit)
+            if (status == CacheStatus.Hit)
             {
                 log.Message($"PGO: cache hit for sha256 {sha.Substring(0, 8)} ({cache.PathFor(sha, request.Options.CacheVariant)}): the profile is not decoded again.");
             }
@@ -348,7 +394,7 @@ namespace Pgo.Build.Engine
                 }
             }
 
-            return new PgoResult(state, hit, graph, hotCalls, hotFunctions, files, changed);
+            return new PgoResult(state, status, graph, hotCalls, hotFunctions, files, changed);
         }
 
         /// <summary>
@@ -396,6 +442,22 @@ namespace Pgo.Build.Engine
 
                 _inner.Warning(code, text, file);
             }
+        }
+
+        /// <summary>Logs what <see cref="AtomicFile.SweepTemporaryFiles"/> removed, if anything.</summary>
+        public static void ReportSwept(IPgoLog log, int removed, string directory)
+        {
+            if (removed > 0)
+            {
+                log.Message(string.Format(CultureInfo.InvariantCulture, "PGO: removed {0} temporary file{1} of an interrupted write in {2}.", removed, removed == 1 ? "" : "s", directory));
+            }
+        }
+
+        /// <summary>An exception's message as one sentence: a final period only once, whether the message had one or not.</summary>
+        internal static string Sentence(string message)
+        {
+            string trimmed = message.TrimEnd();
+            return trimmed.EndsWith(".", StringComparison.Ordinal) ? trimmed : trimmed + ".";
         }
 
         private static bool AllOutputsExist(string outputDirectory)

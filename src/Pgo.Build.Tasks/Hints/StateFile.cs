@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.IO;
 using Pgo.Build.IO;
 
@@ -10,8 +9,8 @@ namespace Pgo.Build.Hints
     public sealed record StateWarning(string Code, string Text, string? File);
 
     /// <summary>
-    /// <c>profile.state</c>: what the last successful hint run used and produced. Its <see cref="Stamp"/> (profile
-    /// path, size and write time plus the settings) makes the next build skip the profile entirely when nothing
+    /// <c>profile.state</c>: what the last successful hint run used and produced. Its <see cref="Stamp"/> (the path,
+    /// size and write time of the profile file actually read, symbolic links followed, plus the settings) makes the next build skip the profile entirely when nothing
     /// changed, like Go's file-hash cache; any difference re-hashes the profile (and a new hash re-preprocesses it).
     /// </summary>
     public sealed class StateFile
@@ -41,18 +40,11 @@ namespace Pgo.Build.Hints
         /// </summary>
         public IReadOnlyList<StateWarning> Warnings { get; }
 
-        /// <summary>Identity of a profile file and the settings it is used with; changes when either does.</summary>
-        public static string StampFor(string profilePath, string settings)
-        {
-            var info = new FileInfo(profilePath);
-            return string.Format(
-                CultureInfo.InvariantCulture,
-                "{0}|{1}|{2}|{3}",
-                info.FullName,
-                info.Exists ? info.Length : -1,
-                info.Exists ? info.LastWriteTimeUtc.Ticks : 0,
-                settings);
-        }
+        /// <summary>
+        /// Identity of a profile file and the settings it is used with; changes when either does. The file is the one
+        /// actually read: through symbolic links, its target's path, size and write time (<see cref="FileStamp"/>).
+        /// </summary>
+        public static string StampFor(string profilePath, string settings) => FileStamp.Of(profilePath) + "|" + settings;
 
         public byte[] ToBytes()
         {

@@ -7,12 +7,19 @@ namespace Pgo.Build.IO
     /// <c>\\</c>, <c>\t</c>, <c>\n</c>, <c>\r</c>. Every other character is written as is (UTF-8), so .NET and Go
     /// symbol names stay readable. A row whose first field starts with <c>#</c> is written with a leading
     /// <c>\#</c> (see <see cref="TextTable"/>), so it cannot be taken for a metadata line.
+    /// A metadata value (<c># key: value</c>, to the end of its line) is escaped the same way except that a tab
+    /// stays as it is (<see cref="EscapeValue"/>); <see cref="Unescape"/> reads both back.
     /// </summary>
     public static class FieldText
     {
-        public static string Escape(string value)
+        public static string Escape(string value) => Escape(value, escapeTab: true);
+
+        /// <summary>Escapes a metadata value: backslash, LF and CR (the characters that could end or fake a line).</summary>
+        public static string EscapeValue(string value) => Escape(value, escapeTab: false);
+
+        private static string Escape(string value, bool escapeTab)
         {
-            if (value.IndexOfAny(Special) < 0)
+            if (value.IndexOfAny(escapeTab ? Special : LineSpecial) < 0)
             {
                 return value;
             }
@@ -23,7 +30,7 @@ namespace Pgo.Build.IO
                 switch (c)
                 {
                     case '\\': sb.Append("\\\\"); break;
-                    case '\t': sb.Append("\\t"); break;
+                    case '\t' when escapeTab: sb.Append("\\t"); break;
                     case '\n': sb.Append("\\n"); break;
                     case '\r': sb.Append("\\r"); break;
                     default: sb.Append(c); break;
@@ -66,5 +73,6 @@ namespace Pgo.Build.IO
         }
 
         private static readonly char[] Special = { '\\', '\t', '\n', '\r' };
+        private static readonly char[] LineSpecial = { '\\', '\n', '\r' };
     }
 }

@@ -7,8 +7,9 @@ namespace Pgo.Build.IO
 {
     /// <summary>
     /// The shape shared by our text files (hint files, cache entries, state): a first line naming the format and
-    /// its version, then <c># key: value</c> metadata lines, then rows of tab-separated fields escaped with
-    /// <see cref="FieldText"/>. UTF-8 without BOM, LF line ends, no timestamps: equal inputs give equal bytes.
+    /// its version, then <c># key: value</c> metadata lines (values escaped with <see cref="FieldText.EscapeValue"/>, so
+    /// a value from a profile, such as a sample type, cannot end its line and inject rows), then rows of tab-separated
+    /// fields escaped with <see cref="FieldText"/>. UTF-8 without BOM, LF line ends, no timestamps: equal inputs give equal bytes.
     /// </summary>
     public sealed class TextTable
     {
@@ -55,7 +56,7 @@ namespace Pgo.Build.IO
             sb.Append(Format).Append('\n');
             foreach (var kv in Metadata)
             {
-                sb.Append("# ").Append(kv.Key).Append(": ").Append(kv.Value).Append('\n');
+                sb.Append("# ").Append(kv.Key).Append(": ").Append(FieldText.EscapeValue(kv.Value)).Append('\n');
             }
 
             foreach (var row in Rows)
@@ -106,7 +107,7 @@ namespace Pgo.Build.IO
                     int colon = line.IndexOf(": ", StringComparison.Ordinal);
                     if (line.StartsWith("# ", StringComparison.Ordinal) && colon > 2)
                     {
-                        table.Meta(line.Substring(2, colon - 2), line.Substring(colon + 2));
+                        table.Meta(line.Substring(2, colon - 2), FieldText.Unescape(line.Substring(colon + 2)));
                     }
 
                     continue;

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.IO;
 using System.Linq;
 using Pgo.Build.Hints;
@@ -33,8 +32,8 @@ namespace Pgo.Build.Mibc
 
         private static string StampOf(IEnumerable<string> files, string hintDirectory, string flavor) =>
             Sha256Hex.Of(string.Join("|",
-                files.Select(FileStamp)
-                    .Concat(Inputs.Select(name => FileStamp(Path.Combine(hintDirectory, name))))
+                files.Select(FileStamp.Of)
+                    .Concat(Inputs.Select(name => FileStamp.Of(Path.Combine(hintDirectory, name))))
                     .Concat(new[] { flavor, typeof(MibcState).Assembly.ManifestModule.ModuleVersionId.ToString("N") })));
 
         /// <summary>Whether this state answers for <paramref name="stamp"/> and its .mibc (if any) is still there.</summary>
@@ -66,12 +65,6 @@ namespace Pgo.Build.Mibc
             {
                 return null;
             }
-        }
-
-        private static string FileStamp(string path)
-        {
-            var info = new FileInfo(path);
-            return string.Format(CultureInfo.InvariantCulture, "{0}:{1}:{2}", info.FullName, info.Exists ? info.Length : -1, info.Exists ? info.LastWriteTimeUtc.Ticks : 0);
         }
 
         private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;

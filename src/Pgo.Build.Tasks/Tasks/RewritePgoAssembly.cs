@@ -2,6 +2,8 @@ using System;
 using System.Globalization;
 using System.IO;
 using Microsoft.Build.Framework;
+using Pgo.Build.Engine;
+using Pgo.Build.IO;
 using Pgo.Build.Inlining;
 using Pgo.Build.Rewriting;
 
@@ -37,6 +39,10 @@ namespace Pgo.Build.Tasks
             }
 
             var options = new RewriteOptions(Delegates, Inlining, budget);
+            // What a killed rewrite left beside the compiled assembly and its PDB (App.dll.pgo-<pid>-....tmp).
+            string assembly = Path.GetFullPath(Assembly);
+            string directory = Path.GetDirectoryName(assembly)!;
+            PgoEngine.ReportSwept(new TaskLog(Log), AtomicFile.SweepTemporaryFiles(directory, Path.GetFileNameWithoutExtension(assembly) + "."), directory);
             try
             {
                 var outcome = RewriteStage.Run(Path.GetFullPath(Assembly), Path.GetFullPath(HintDirectory), options);

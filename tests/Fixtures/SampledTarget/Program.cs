@@ -59,10 +59,14 @@ namespace SampledTarget
             return total;
         }
 
-        /// <summary>A small non-virtual helper with a loop: a hot callee the inlining consumer can mark.</summary>
+        /// <summary>
+        /// A small non-virtual helper with a loop: a hot callee the inlining consumer can mark. As long a loop as the
+        /// overrides', so that the sampler sees it in every recording, on a busy machine too (with 8 steps it got about
+        /// 1.5% of the samples there, on the edge of the hot set).
+        /// </summary>
         public static double Mix(double value)
         {
-            for (int i = 0; i < 8; i++)
+            for (int i = 0; i < 64; i++)
             {
                 value = value * 0.999 + i;
             }

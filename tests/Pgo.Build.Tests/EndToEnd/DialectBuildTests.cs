@@ -37,9 +37,10 @@ namespace Pgo.Build.Tests.EndToEnd
             var baseline = Decisions(s, project, FrameDialect.Recorder, recorded);
 
             // Not vacuous: the sampled edges Sum -> Square.Area / Circle.Area become a receiver-type histogram at
-            // Sum's one virtual call, and the hot helper Mix is marked AggressiveInlining.
-            Assert.AreEqual(1, baseline.Inlined.Count, baseline.Log);
-            StringAssert.Contains(baseline.Log, "AggressiveInlining on 1 hot callees", baseline.Log);
+            // Sum's one virtual call, and the hot helper Mix is marked AggressiveInlining. (Mix, not "Mix alone": with few
+            // samples on a busy machine the 99% rule can take in a start-up edge to a constructor too.)
+            CollectionAssert.Contains(baseline.Inlined, "Program.Mix", baseline.Log);
+            StringAssert.Matches(baseline.Log, new System.Text.RegularExpressions.Regex($"AggressiveInlining on {baseline.Inlined.Count} hot callees"), baseline.Log);
             Assert.AreEqual(1, baseline.Histograms.Count, baseline.Log);
             StringAssert.StartsWith(baseline.Histograms[0], "SampledTarget.Program::Sum(SampledTarget.Shape[]) IL_", baseline.Log);
             StringAssert.Contains(baseline.Histograms[0], "SampledTarget.Square", baseline.Log);

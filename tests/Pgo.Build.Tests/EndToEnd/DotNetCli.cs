@@ -37,7 +37,92 @@ namespace Pgo.Build.Tests.EndToEnd
         public static CommandResult RunProgram(string workingDirectory, string program, params string[] args) =>
             RunCore(program, workingDirectory, new Dictionary<string, string>(), args);
 
+        /// <summary>
+        /// Runs dotnet like <see cref="Run"/>, but kills the whole process tree (SIGKILL, as a crash or an OOM killer
+        /// would) <paramref name="delay"/> after the first output line that <paramref name="killWhen"/> accepts. The
+        /// result's exit code is -1 when the command was killed.
+        /// </summary>
+        public static CommandResult RunAndKill(string workingDirectory, IDictionary<string, string> environment, Func<string, bool> killWhen, TimeSpan delay, params string[] args)
+        {
+            var output = new StringBuilder();
+            using var process = new Process { StartInfo = StartInfo("dotnet", workingDirectory, environment, args) };
+            using var matched = new System.Threading.ManualResetEventSlim();
+            void OnLine(string? line)
+            {
+                if (line == null)
+                {
+                    return;
+                }
+
+                lock (output)
+                {
+                    output.AppendLine(line);
+                }
+
+                if (killWhen(line))
+                {
+                    matched.Set();
+                }
+            }
+
+            process.OutputDataReceived += (_, e) => OnLine(e.Data);
+            process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+            process.Start();
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            bool killed = false;
+            var deadline = DateTime.UtcNow.AddMinutes(10);
+            while (!process.HasExited && DateTime.UtcNow < deadline)
+            {
+                if (matched.Wait(50))
+                {
+                    System.Threading.Thread.Sleep(delay);
+                    if (!process.HasExited)
+                    {
+                        process.Kill(entireProcessTree: true);
+                        killed = true;
+                    }
+
+                    break;
+                }
+            }
+
+            if (!process.HasExited && !killed)
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException("dotnet " + string.Join(" ", args) + " did not finish in 10 minutes");
+            }
+
+            process.WaitForExit();
+            lock (output)
+            {
+                return new CommandResult("dotnet " + string.Join(" ", args) + " (in " + workingDirectory + ")", killed ? -1 : process.ExitCode, output.ToString());
+            }
+        }
+
         private static CommandResult RunCore(string program, string workingDirectory, IDictionary<string, string> environment, string[] args)
+        {
+            var output = new StringBuilder();
+            using var process = new Process { StartInfo = StartInfo(program, workingDirectory, environment, args) };
+            process.OutputDataReceived += (_, e) => { if (e.Data != null) { lock (output) { output.AppendLine(e.Data); } } };
+            process.ErrorDataReceived += (_, e) => { if (e.Data != null) { lock (output) { output.AppendLine(e.Data); } } };
+            process.Start();
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            if (!process.WaitForExit(10 * 60 * 1000))
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException("dotnet " + string.Join(" ", args) + " did not finish in 10 minutes");
+            }
+
+            process.WaitForExit();
+            lock (output)
+            {
+                return new CommandResult(program + " " + string.Join(" ", args) + " (in " + workingDirectory + ")", process.ExitCode, output.ToString());
+            }
+        }
+
+        private static ProcessStartInfo StartInfo(string program, string workingDirectory, IDictionary<string, string> environment, string[] args)
         {
             var start = new ProcessStartInfo(program)
             {
@@ -75,24 +160,7 @@ namespace Pgo.Build.Tests.EndToEnd
                 start.Environment[kv.Key] = kv.Value;
             }
 
-            var output = new StringBuilder();
-            using var process = new Process { StartInfo = start };
-            process.OutputDataReceived += (_, e) => { if (e.Data != null) { lock (output) { output.AppendLine(e.Data); } } };
-            process.ErrorDataReceived += (_, e) => { if (e.Data != null) { lock (output) { output.AppendLine(e.Data); } } };
-            process.Start();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            if (!process.WaitForExit(10 * 60 * 1000))
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException("dotnet " + string.Join(" ", args) + " did not finish in 10 minutes");
-            }
-
-            process.WaitForExit();
-            lock (output)
-            {
-                return new CommandResult(program + " " + string.Join(" ", args) + " (in " + workingDirectory + ")", process.ExitCode, output.ToString());
-            }
+            return start;
         }
     }
 }

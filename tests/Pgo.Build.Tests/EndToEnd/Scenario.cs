@@ -100,6 +100,14 @@ namespace Pgo.Build.Tests.EndToEnd
             return DotNetCli.Run(workingDirectory ?? Root, Environment(), args.ToArray());
         }
 
+        /// <summary>Like <see cref="Dotnet"/>, killed (process tree, SIGKILL) <paramref name="delay"/> after the first output line <paramref name="killWhen"/> accepts.</summary>
+        public CommandResult DotnetKilled(string verb, string project, string[] extra, Func<string, bool> killWhen, TimeSpan delay)
+        {
+            var args = new List<string> { verb, project, "-nodeReuse:false", "-v:d", "-tl:off", "-clp:NoSummary" };
+            args.AddRange(extra);
+            return DotNetCli.RunAndKill(Root, Environment(), killWhen, delay, args.ToArray());
+        }
+
         /// <summary>Any other dotnet command, as given.</summary>
         public CommandResult Raw(params string[] args) => DotNetCli.Run(Root, Environment(), args);
 

@@ -139,6 +139,61 @@ namespace Pgo.Build.Tests.Unit
             Assert.AreEqual(string.Join("; ", first.Graph.Edges), string.Join("; ", third.Graph.Edges));
         }
 
+        /// <summary>
+        /// Damage that still parses: one flipped byte inside a function name, or a changed weight. The entry's checksum
+        /// makes it a miss; the build says so, writes the same hint files as from scratch, and the entry is repaired.
+        /// </summary>
+        [TestMethod]
+        [DataRow("F\t5\t5\texample.com/pgo/inline.T\n", "F\t5\t5\texample.com/pgo/inline.U\n")]
+        [DataRow("\texample.com/pgo/inline.A\t", "\texample.com/pgo/inline.@\t")]
+        [DataRow("F\t124\t", "F\t125\t")]
+        [DataRow("E\t7\t129\t", "E\t7\t128\t")]
+        public void EntryChangedInsideANameOrANumberIsReportedRecomputedAndRepaired(string find, string replace)
+        {
+            using var dir = new TempDir();
+            string profile = dir.Copy(TestData.InlineHot, "default.pgo");
+            var fresh = PgoEngine.Run(new PgoRequest(profile, dir.Combine("fresh"), dir.Combine("fresh-cache")), new RecordingLog());
+            var request = Request(dir, profile);
+            PgoEngine.Run(request, new RecordingLog());
+            string entry = new GraphCache(request.CacheDirectory).PathFor(InlineHotSha);
+            byte[] good = File.ReadAllBytes(entry);
+            string text = Encoding.UTF8.GetString(good);
+            Assert.AreEqual(1, CountOf(text, find), "the damage must hit exactly one place: " + find);
+            File.WriteAllText(entry, text.Replace(find, replace));
+            foreach (var f in OutputPaths(dir))
+            {
+                File.Delete(f);
+            }
+
+            var log = new RecordingLog();
+            var damaged = PgoEngine.Run(request, log);
+
+            Assert.AreEqual(CacheStatus.Replaced, damaged.Cache);
+            Assert.AreEqual(damaged.Summary + " (cache miss: damaged entry replaced, profile decoded)", damaged.SummaryWithStatus);
+            Assert.AreEqual(
+                $"PGO: the cache entry {entry} was damaged (checksum mismatch: the entry changed after it was written); the profile was decoded again and the entry rewritten.",
+                log.Messages.Single(m => m.Contains("damaged", StringComparison.Ordinal)));
+            CollectionAssert.AreEqual(good, File.ReadAllBytes(entry), "the entry is repaired");
+            foreach (var name in HintFileNames.All)
+            {
+                CollectionAssert.AreEqual(File.ReadAllBytes(dir.Combine("fresh", name)), File.ReadAllBytes(dir.Combine("out", name)), name);
+            }
+
+            Assert.AreEqual(fresh.Summary, damaged.Summary);
+            Assert.AreEqual(CacheStatus.Hit, PgoEngine.Run(request, new RecordingLog()).Cache);
+        }
+
+        private static int CountOf(string text, string part)
+        {
+            int count = 0;
+            for (int i = text.IndexOf(part, StringComparison.Ordinal); i >= 0; i = text.IndexOf(part, i + 1, StringComparison.Ordinal))
+            {
+                count++;
+            }
+
+            return count;
+        }
+
         [TestMethod]
         public void GarbageProfileIsPgo002AndLeavesNoCacheEntryAndNoHintFiles()
         {
@@ -239,6 +294,33 @@ namespace Pgo.Build.Tests.Unit
             Assert.AreEqual("default.pgo", state.ProfileFileName);
             Assert.AreEqual(InlineHotSha, state.ProfileSha256);
             Assert.AreEqual(result.Summary, state.Summary);
+        }
+
+        /// <summary>A sample type is the profile author's text: a newline in it must not inject rows into the hint files or the cache entry.</summary>
+        [TestMethod]
+        public void SampleTypeWithANewlineInjectsNoRowsIntoHintFilesOrTheCacheEntry()
+        {
+            using var dir = new TempDir();
+            var b = PprofBuilder.Cpu();
+            b.Message.SampleType[1].Unit = b.Str("nanoseconds\nE\t0\t999\tinjected.Caller\tinjected.Callee\n# edges: 2");
+            ulong main = b.Function("App.Program.Main", 1, "App.cs");
+            ulong work = b.Function("App.Program.Work", 5, "App.cs");
+            b.Sample(new long[] { 3, 30 }, b.Location(0, (work, 6)), b.Location(0, (main, 2)));
+            string profile = dir.Write("default.pgo", b.ToBytes());
+            var request = Request(dir, profile);
+            request.Options = new AnalysisOptions("cpu");
+
+            var first = PgoEngine.Run(request, new RecordingLog());
+            var second = PgoEngine.Run(request, new RecordingLog());
+
+            Assert.IsFalse(first.CacheHit);
+            Assert.IsTrue(second.CacheHit, "the entry must read back");
+            Assert.AreEqual(first.Graph.SampleType, second.Graph.SampleType);
+            StringAssert.StartsWith(second.Graph.SampleType, "cpu/nanoseconds\nE\t0");
+            Assert.AreEqual(1, second.Graph.Edges.Count);
+            var hints = InlineHintsFile.Read(dir.Combine("out", HintFileNames.InlineHints));
+            Assert.AreEqual("App.Program.Main -> App.Program.Work", string.Join(";", hints.Select(e => e.Caller + " -> " + e.Callee)));
+            Assert.AreEqual(first.Graph.SampleType, TextTable.Read(dir.Combine("out", HintFileNames.InlineHints), InlineHintsFile.FormatName).Get("sample-type"));
         }
 
         [TestMethod]
@@ -415,6 +497,32 @@ namespace Pgo.Build.Tests.Unit
             Assert.AreEqual("PGO102", warning.Code);
             Assert.IsNull(warning.File);
             StringAssert.StartsWith(warning.Text, $"could not write the PGO cache entry under '{notADirectory}': ");
+            StringAssert.EndsWith(warning.Text, ". The build goes on; the next build decodes the profile again.");
+            Assert.IsFalse(warning.Text.Contains("..", StringComparison.Ordinal), warning.Text);
+        }
+
+        [TestMethod]
+        public void ReadOnlyCacheDirectoryIsPgo102WithOnePeriodAndTheHintsAreStillWritten()
+        {
+            using var dir = new TempDir();
+            string profile = dir.Copy(TestData.InlineHot, "default.pgo");
+            string cache = dir.Combine("cache");
+            Directory.CreateDirectory(Path.Combine(cache, "graphs"));
+            var log = new RecordingLog();
+
+            PgoResult result;
+            using (new ReadOnlyDirectory(cache))
+            {
+                result = PgoEngine.Run(new PgoRequest(profile, dir.Combine("out"), cache), log);
+            }
+
+            Assert.AreEqual(4, result.Graph.Edges.Count);
+            Assert.AreEqual(3, InlineHintsFile.Read(dir.Combine("out", HintFileNames.InlineHints)).Count);
+            var warning = log.Warnings.Single(w => w.Code == PgoCodes.CacheWriteFailed);
+            StringAssert.StartsWith(warning.Text, $"could not write the PGO cache entry under '{cache}': ");
+            StringAssert.EndsWith(warning.Text, ". The build goes on; the next build decodes the profile again.");
+            Assert.IsFalse(warning.Text.Contains("..", StringComparison.Ordinal), "doubled period: " + warning.Text);
+            Assert.AreEqual(0, Directory.GetFileSystemEntries(Path.Combine(cache, "graphs")).Length);
         }
 
         [TestMethod]

@@ -95,6 +95,70 @@ namespace Pgo.Build.Tests.Unit
         }
 
         [TestMethod]
+        [DataRow("samples/count\nE\t0\t999\tinjected\tedge")]
+        [DataRow("x\r# key: forged")]
+        [DataRow("tab\tstays, back\\slash, \\n literal, \\")]
+        [DataRow("ends with a backslash\\")]
+        [DataRow("\n")]
+        public void TextTableMetadataValuesAreEscapedSoNoValueInjectsARowOrAKey(string value)
+        {
+            var table = new TextTable("PGO-TEST V1").Meta("sample-type", value).Meta("after", "x").Row("a", "b");
+
+            string text = Utf8.GetString(table.ToBytes());
+            var parsed = TextTable.Parse(text, "PGO-TEST V1");
+
+            Assert.AreEqual(4, text.Split('\n').Length - 1, "one line per metadata entry and row:\n" + text);
+            Assert.AreEqual(2, parsed.Metadata.Count, text);
+            Assert.AreEqual(value, parsed.Get("sample-type"));
+            Assert.AreEqual("x", parsed.Get("after"));
+            Assert.AreEqual(1, parsed.Rows.Count, text);
+        }
+
+        [TestMethod]
+        public void TextTableMetadataKeepsTabsReadableAndEscapesLineBreaks()
+        {
+            string text = Utf8.GetString(new TextTable("PGO-TEST V1").Meta("columns", "a\tb").Meta("v", "1\n2\\3").ToBytes());
+
+            Assert.AreEqual("PGO-TEST V1\n# columns: a\tb\n# v: 1\\n2\\\\3\n", text);
+        }
+
+        [TestMethod]
+        public void TextTableRoundTripsEveryAwkwardValueAsMetadataAndAsField()
+        {
+            var awkward = new[] { "", "\\", "\\\\", "\\n", "\\#", "#", "# k: v", "\t", "\r\n", "a\\tb", "x: y", " lead and trail ", "\u00e9\U0001F600", "\\r\\t\\\\" };
+            foreach (var a in awkward)
+            {
+                foreach (var b in awkward)
+                {
+                    string value = a + b;
+                    var table = new TextTable("PGO-TEST V1").Meta("k", value).Row(value, value).Row("#" + value, "z");
+
+                    var parsed = TextTable.Parse(Utf8.GetString(table.ToBytes()), "PGO-TEST V1");
+
+                    Assert.AreEqual(value, parsed.Get("k"), "metadata: " + value);
+                    Assert.AreEqual(2, parsed.Rows.Count, value);
+                    CollectionAssert.AreEqual(new[] { value, value }, parsed.Rows[0], "fields: " + value);
+                    CollectionAssert.AreEqual(new[] { "#" + value, "z" }, parsed.Rows[1], "fields: " + value);
+                }
+            }
+        }
+
+        [TestMethod]
+        public void HintFileWithASampleTypeHoldingANewlineReadsBackItsOwnRowsOnly()
+        {
+            using var dir = new TempDir();
+            var provenance = new HintProvenance(Sha, "cpu/nanoseconds\ncaller\t1\tinjected\t999", 99);
+            var edges = new[] { new CallEdge("A", "B", 3, 10) };
+            string path = dir.Write(HintFileNames.InlineHints, InlineHintsFile.Write(edges, 10, true, provenance));
+
+            var back = InlineHintsFile.Read(path);
+
+            Assert.AreEqual(1, back.Count);
+            Assert.AreEqual("A", back[0].Caller);
+            Assert.AreEqual(provenance.SampleType, TextTable.Read(path, InlineHintsFile.FormatName).Get("sample-type"));
+        }
+
+        [TestMethod]
         public void TextTableRejectsAnotherFormat()
         {
             var e = Assert.ThrowsExactly<FormatException>(() => TextTable.Parse("PGO-OTHER V1\n", "PGO-TEST V1"));
@@ -164,13 +228,24 @@ namespace Pgo.Build.Tests.Unit
             }
         }
 
+        /// <summary>An entry's text with its checksum line made to fit its (edited) content: to test the checks behind the checksum.</summary>
+        private static string Reseal(string text)
+        {
+            int first = text.IndexOf('\n');
+            int second = text.IndexOf('\n', first + 1);
+            string body = text.Substring(second + 1);
+            return text.Substring(0, first) + "\n# content-sha256: " + Sha256Hex.Of(body) + "\n" + body;
+        }
+
         [TestMethod]
         public void GraphFileHasTheDocumentedLayout()
         {
             var text = Utf8.GetString(GraphFile.Write(LineLevelGraph(), Sha));
 
+            string body = text.Substring(text.IndexOf("# profile-sha256", StringComparison.Ordinal));
             Assert.AreEqual(
-                "PGO-GRAPH V2\n" +
+                "PGO-GRAPH V3\n" +
+                "# content-sha256: " + Sha256Hex.Of(body) + "\n" +
                 "# profile-sha256: " + Sha + "\n" +
                 "# sample-type: samples/count\n" +
                 "# samples: 37\n" +
@@ -237,8 +312,10 @@ namespace Pgo.Build.Tests.Unit
             var cut = text.Substring(0, text.TrimEnd('\n').LastIndexOf('\n') + 1);
 
             var e = Assert.ThrowsExactly<FormatException>(() => GraphFile.Read(cut, Sha));
+            var resealed = Assert.ThrowsExactly<FormatException>(() => GraphFile.Read(Reseal(cut), Sha));
 
-            Assert.AreEqual("cache entry is incomplete", e.Message);
+            Assert.AreEqual("checksum mismatch: the entry changed after it was written", e.Message);
+            Assert.AreEqual("cache entry is incomplete", resealed.Message);
         }
 
         [TestMethod]
@@ -247,9 +324,52 @@ namespace Pgo.Build.Tests.Unit
             var text = Utf8.GetString(GraphFile.Write(LineLevelGraph(), Sha));
             var cut = text.Substring(0, text.IndexOf("\tneg\tx\n", StringComparison.Ordinal)) + "\n";
 
-            var e = Assert.ThrowsExactly<FormatException>(() => GraphFile.Read(cut, Sha));
+            var e = Assert.ThrowsExactly<FormatException>(() => GraphFile.Read(Reseal(cut), Sha));
 
             Assert.AreEqual("unexpected row in cache entry", e.Message);
+        }
+
+        /// <summary>
+        /// Damage that still parses (a flipped byte inside a function name, a changed weight, a changed count): the
+        /// checksum rejects every single-byte change of every position of the entry.
+        /// </summary>
+        [TestMethod]
+        public void GraphFileRejectsEveryFlippedByteAndEveryChangedDigit()
+        {
+            foreach (var graph in new[] { LineLevelGraph(), MethodLevelGraph() })
+            {
+                byte[] good = GraphFile.Write(graph, Sha);
+                for (int i = 0; i < good.Length; i++)
+                {
+                    foreach (byte mask in new byte[] { 0x01, 0x20 })
+                    {
+                        byte[] bad = (byte[])good.Clone();
+                        bad[i] ^= mask;
+                        Assert.ThrowsExactly<FormatException>(() => GraphFile.ReadProfile(bad, Sha), $"byte {i} ^ 0x{mask:x2} was accepted");
+                    }
+                }
+            }
+
+            var text = Utf8.GetString(GraphFile.Write(LineLevelGraph(), Sha));
+            var renamed = text.Replace("inline.T\n", "inline.U\n");
+            var reweighted = text.Replace("F\t5\t5\t", "F\t6\t5\t");
+            Assert.AreNotEqual(text, renamed);
+            Assert.AreNotEqual(text, reweighted);
+            Assert.AreEqual("inline.U", GraphFile.Read(Reseal(renamed), Sha).Functions[1].Name.Substring(16), "the edit itself parses");
+            Assert.AreEqual(6L, GraphFile.Read(Reseal(reweighted), Sha).Functions[1].Flat, "the edit itself parses");
+            Assert.AreEqual("checksum mismatch: the entry changed after it was written", Assert.ThrowsExactly<FormatException>(() => GraphFile.Read(renamed, Sha)).Message);
+            Assert.AreEqual("checksum mismatch: the entry changed after it was written", Assert.ThrowsExactly<FormatException>(() => GraphFile.Read(reweighted, Sha)).Message);
+        }
+
+        [TestMethod]
+        public void GraphFileWithoutChecksumLineIsRejected()
+        {
+            var text = Utf8.GetString(GraphFile.Write(LineLevelGraph(), Sha));
+            var withoutChecksum = string.Join("\n", text.Split('\n').Where(l => !l.StartsWith("# content-sha256: ", StringComparison.Ordinal)));
+
+            Assert.AreEqual("cache entry has no checksum line", Assert.ThrowsExactly<FormatException>(() => GraphFile.Read(withoutChecksum, Sha)).Message);
+            Assert.AreEqual("expected first line 'PGO-GRAPH V3', found 'PGO-GRAPH V2'",
+                Assert.ThrowsExactly<FormatException>(() => GraphFile.Read(text.Replace("PGO-GRAPH V3", "PGO-GRAPH V2"), Sha)).Message);
         }
 
         [TestMethod]
@@ -260,7 +380,13 @@ namespace Pgo.Build.Tests.Unit
                 var text = Utf8.GetString(GraphFile.Write(graph, Sha));
                 for (int n = 0; n < text.Length; n++)
                 {
-                    Assert.ThrowsExactly<FormatException>(() => GraphFile.Read(text.Substring(0, n), Sha), $"entry cut to {n} of {text.Length} chars was accepted");
+                    string cut = text.Substring(0, n);
+                    Assert.ThrowsExactly<FormatException>(() => GraphFile.Read(cut, Sha), $"entry cut to {n} of {text.Length} chars was accepted");
+                    if (cut.Split('\n').Length > 2)
+                    {
+                        // Behind the checksum, the entry's own counts and final newline still catch a cut.
+                        Assert.ThrowsExactly<FormatException>(() => GraphFile.Read(Reseal(cut), Sha), $"resealed entry cut to {n} of {text.Length} chars was accepted");
+                    }
                 }
             }
         }
@@ -270,7 +396,7 @@ namespace Pgo.Build.Tests.Unit
         {
             var text = Utf8.GetString(GraphFile.Write(LineLevelGraph(), Sha)).Replace("F\t5\t5\t", "F\t5\tfive\t");
 
-            Assert.ThrowsExactly<FormatException>(() => GraphFile.Read(text, Sha));
+            Assert.ThrowsExactly<FormatException>(() => GraphFile.Read(Reseal(text), Sha));
         }
 
         [TestMethod]
