@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Merge throughput: 'pgo merge' (framework-dependent: dotnet pgo.dll) next to 'go tool pprof -proto' on the sets of
+# Merge throughput: 'pgo merge' (as the linux-x64 tool package installs it: NativeAOT; PGO_MERGE_TOOL=jit measures
+# the framework-dependent 'dotnet pgo.dll' of the 'any' package instead) next to 'go tool pprof -proto' on the sets of
 # bench/merge-vs-go.sh and a fleet of profiles derived from ../shared/testdata (Pgo.Bench fleet: scaled values,
 # sample subsets, other mappings and string-table orders, gzip and raw), merged in one call. Runs interleave
 # (pgo, go, pgo, go, ...); per set: wall time min/median, peak RSS (max of the runs, /usr/bin/time -v), the
@@ -11,11 +12,18 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 runs="${1:-3}"
 fleet="${2:-1000}"
 td="$(cd ..; pwd)/shared/testdata"
-tool=src/Pgo.Tool/bin/Release/net10.0/pgo.dll
-dotnet build src/Pgo.Tool -c Release -nodeReuse:false -v:q -nologo >/dev/null
-dotnet build bench/Pgo.Bench -c Release -nodeReuse:false -v:q -nologo >/dev/null
 out="$(mktemp -d -t pgo-merge.XXXXXX)"
 trap 'rm -rf "$out"' EXIT
+kind="${PGO_MERGE_TOOL:-aot}"
+if [ "$kind" = jit ]; then
+  dotnet build src/Pgo.Tool -c Release -nodeReuse:false -v:q -nologo >/dev/null
+  tool=(dotnet src/Pgo.Tool/bin/Release/net10.0/pgo.dll)
+else
+  native="${PGO_BENCH_TOOL_DIR:-$out/tool}"
+  [ -x "$native/pgo" ] || dotnet publish src/Pgo.Tool -c Release -r linux-x64 -nodeReuse:false -v:q -nologo -o "$native" >/dev/null
+  tool=("$native/pgo")
+fi
+dotnet build bench/Pgo.Bench -c Release -nodeReuse:false -v:q -nologo >/dev/null
 have_go=0; command -v go >/dev/null && have_go=1
 [ "$have_go" = 1 ] || echo "go not found: only pgo merge is measured (apt-get install golang-go)"
 
@@ -41,7 +49,7 @@ compare() {
   local name="$1"; shift
   rm -f "$out/pgo" "$out/go"
   for i in $(seq "$runs"); do
-    run pgo dotnet "$tool" merge "$@" -o "$out/m.pprof"
+    run pgo "${tool[@]}" merge "$@" -o "$out/m.pprof"
     [ "$have_go" = 1 ] && run go sh -c 'go tool pprof -proto "$@" > '"$out/g.pprof" _ "$@"
   done
   printf '%-46s pgo merge %s' "$name" "$(summary pgo)"
@@ -50,8 +58,9 @@ compare() {
 }
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (shared: interleaved runs, ratios per round)"
-rm -f "$out/start"; for i in $(seq 5); do run start dotnet "$tool" --version; done
-echo "start-up alone (dotnet pgo.dll --version): $(summary start)"
+rm -f "$out/start"; for i in $(seq 5); do run start "${tool[@]}" --version; done
+echo "tool: ${tool[*]} ($kind)"
+echo "start-up alone (pgo --version): $(summary start)"
 gc="$td/go/src/cmd/compile/default.pgo"
 compare "compiler default.pgo x2 (241 KB each)" "$gc" "$gc"
 compare "compiler default.pgo x4" "$gc" "$gc" "$gc" "$gc"
