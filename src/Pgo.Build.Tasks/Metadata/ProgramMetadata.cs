@@ -88,6 +88,13 @@ namespace Pgo.Build.Metadata
             return index;
         }
 
+        /// <summary>
+        /// The open definition of the type <paramref name="fullName"/> (<c>Ns.Outer`1+Inner</c>) of the assembly
+        /// <paramref name="assembly"/> (forwarders followed); null when the program has no such type.
+        /// </summary>
+        public TypeModel? Definition(string assembly, string fullName) =>
+            Get(assembly)?.FindType(fullName, 0) is var (owner, type) ? owner.Definition(type) : null;
+
         public void Dispose()
         {
             foreach (var a in _owned)

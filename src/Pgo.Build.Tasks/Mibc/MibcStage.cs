@@ -58,6 +58,21 @@ namespace Pgo.Build.Mibc
             return state;
         }
 
+        /// <summary>
+        /// Type definitions for the generic receiver types of the application's .mibc (<c>List`1+Enumerator[[...]]</c>):
+        /// the application's own types and the framework's, read from the runtime that runs the build (what is read of
+        /// them, a type's nesting and whether it is a value type, does not change between runtime versions). Where the
+        /// build runs on .NET Framework, only the application's types are known.
+        /// </summary>
+        private static ProgramMetadata FrameworkDefinitions(AssemblySymbols application)
+        {
+            string? directory = Path.GetDirectoryName(typeof(object).Assembly.Location);
+            var framework = directory != null && File.Exists(Path.Combine(directory, "System.Private.CoreLib.dll"))
+                ? Directory.GetFiles(directory, "*.dll").OrderBy(p => p, StringComparer.Ordinal).ToArray()
+                : Array.Empty<string>();
+            return new ProgramMetadata(new[] { application }, framework);
+        }
+
         public static MibcOutcome Run(string assemblyPath, string hintDirectory, bool isExecutable = false)
         {
             var records = ReadRecords(hintDirectory);
@@ -80,7 +95,8 @@ namespace Pgo.Build.Mibc
                 return new MibcOutcome(null, report, null, $"PGO: {name}: no .mibc ({report}{detail}).") { Mismatch = mismatch, Sampled = sampled };
             }
 
-            var written = MibcWriter.Write(assembly, matched, name + ".mibc");
+            using var definitions = FrameworkDefinitions(assembly);
+            var written = MibcWriter.Write(assembly, matched, name + ".mibc", definitions.Definition);
             if (written.IsEmpty)
             {
                 DeleteStale(hintDirectory, null, name);
@@ -94,7 +110,7 @@ namespace Pgo.Build.Mibc
                 "PGO: {0}: .mibc for {1:N0} methods ({2:N0} runtime PGO records, {3:N0} receiver-type histograms; CPU weights of {9:N0} methods, {10:N0} hot call edges) -> {4}; {5}{8}{7}{6}",
                 name, written.Methods, written.Records, written.TypeHistograms, path, report,
                 written.SkippedMethods > 0 ? string.Format(CultureInfo.InvariantCulture, "; {0:N0} methods left out (a signature or instantiation this writer cannot express)", written.SkippedMethods) : "",
-                written.DroppedTypeSlots > 0 ? string.Format(CultureInfo.InvariantCulture, "; {0:N0} receiver-type slots left out (types a call site cannot receive, or generic instantiations)", written.DroppedTypeSlots) : "",
+                written.DroppedTypeSlots > 0 ? string.Format(CultureInfo.InvariantCulture, "; {0:N0} receiver-type slots left out (types a call site cannot receive, or instantiations over types the build cannot resolve)", written.DroppedTypeSlots) : "",
                 detail, written.Weighted, written.CallEdges);
             return new MibcOutcome(path, report, written, summary) { Mismatch = mismatch, Sampled = sampled };
         }
@@ -303,7 +319,7 @@ namespace Pgo.Build.Mibc
                 }
 
                 var total = new RecordMatchReport(recorded, matchedCount, changed, missing, generic) { Remapped = remapped, GenericMatched = genericMatched };
-                var written = groups.Count == 0 ? null : MibcWriter.Write(groups, owner + ".mibc");
+                var written = groups.Count == 0 ? null : MibcWriter.Write(groups, owner + ".mibc", program.Definition);
                 if (written == null || written.IsEmpty)
                 {
                     DeleteStale(hintDirectory, null, owner);

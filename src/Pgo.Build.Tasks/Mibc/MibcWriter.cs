@@ -36,14 +36,21 @@ namespace Pgo.Build.Mibc
     /// </summary>
     public static class MibcWriter
     {
-        public static MibcWriteResult Write(AssemblySymbols assembly, IReadOnlyList<MatchedMethod> methods, string mibcName) =>
-            Write(new[] { (assembly, methods) }, mibcName);
+        public static MibcWriteResult Write(AssemblySymbols assembly, IReadOnlyList<MatchedMethod> methods, string mibcName,
+            Func<string, string, TypeModel?>? definitions = null) =>
+            Write(new[] { (assembly, methods) }, mibcName, definitions);
 
         /// <summary>
         /// One group per assembly (key <c>"&lt;assembly&gt;;"</c>, the methods of that assembly): a whole program's
         /// .mibc for NativeAOT, whose compiler reads every group.
         /// </summary>
-        public static MibcWriteResult Write(IReadOnlyList<(AssemblySymbols Assembly, IReadOnlyList<MatchedMethod> Methods)> groups, string mibcName)
+        /// <param name="definitions">
+        /// The open definition of a type by (assembly simple name, metadata full name), for receiver types that are
+        /// generic instantiations (<c>List`1+Enumerator[[...]]</c>, LINQ's iterators): written as TypeSpecs. Without it,
+        /// or when a part of the instantiation is unknown, such slots are left out.
+        /// </param>
+        public static MibcWriteResult Write(IReadOnlyList<(AssemblySymbols Assembly, IReadOnlyList<MatchedMethod> Methods)> groups, string mibcName,
+            Func<string, string, TypeModel?>? definitions = null)
         {
             var metadata = new MetadataBuilder();
             var references = new MibcReferences(metadata);
@@ -86,7 +93,7 @@ namespace Pgo.Build.Mibc
                     var calls = new List<(MemberReferenceHandle Callee, long Weight)>();
                     try
                     {
-                        schema = Schema(matched.Records, references, (il, type) => receivers.MayReceive(token, il, type), ref droppedSlots);
+                        schema = Schema(matched.Records, handle => TypeToken(handle, references, definitions), (il, type) => receivers.MayReceive(token, il, type), ref droppedSlots);
                         if (schema.Count == 0 && !matched.ExclusiveWeight.HasValue && matched.Calls.Count == 0)
                         {
                             continue;
@@ -253,7 +260,7 @@ namespace Pgo.Build.Mibc
 
         /// <summary>The runtime's schema rebuilt from the records, in IL order; what cannot be encoded is left out.</summary>
         private static List<SchemaRecord> Schema(
-            IReadOnlyList<RuntimeRecord> records, MibcReferences references, Func<int, string, bool> mayReceive, ref int droppedSlots)
+            IReadOnlyList<RuntimeRecord> records, Func<string, EntityHandle?> typeToken, Func<int, string, bool> mayReceive, ref int droppedSlots)
         {
             var result = new List<SchemaRecord>();
             var delegateSites = new HashSet<int>(records.Where(r => r.Kind == InstrumentationKind.HandleHistogramMethods).Select(r => r.IlOffset));
@@ -281,7 +288,7 @@ namespace Pgo.Build.Mibc
                     var slots = new List<SchemaValue>();
                     foreach (var entry in g.OrderByDescending(r => r.Value).ThenBy(r => r.Handle, StringComparer.Ordinal))
                     {
-                        var token = mayReceive(entry.IlOffset, entry.Handle) ? TypeToken(entry.Handle, references) : null;
+                        var token = mayReceive(entry.IlOffset, entry.Handle) ? typeToken(entry.Handle) : null;
                         if (token == null)
                         {
                             droppedSlots += (int)Math.Min(int.MaxValue, entry.Value);
@@ -330,11 +337,18 @@ namespace Pgo.Build.Mibc
         }
 
         /// <summary>A TypeRef for an assembly-qualified, non-generic type name; null when it cannot be encoded.</summary>
-        private static EntityHandle? TypeToken(string assemblyQualified, MibcReferences references)
+        private static EntityHandle? TypeToken(string assemblyQualified, MibcReferences references, Func<string, string, TypeModel?>? definitions)
         {
-            if (RuntimeHandles.IsGenericInstantiation(assemblyQualified) || assemblyQualified.IndexOf('\\') >= 0)
+            if (assemblyQualified.IndexOf('\\') >= 0)
             {
-                return null; // generic instantiations and escaped names are not encoded yet
+                return null; // escaped names are not encoded
+            }
+
+            if (RuntimeHandles.IsGenericInstantiation(assemblyQualified))
+            {
+                // The exact instantiation the runtime saw, as a TypeSpec: GENERICINST(definition, arguments).
+                var model = definitions == null ? null : QualifiedTypeName.Parse(assemblyQualified)?.ToModel(definitions);
+                return model == null || model.Arguments.Count == 0 ? null : references.TypeOf(model);
             }
 
             string assemblyName = RuntimeHandles.AssemblyPart(assemblyQualified);

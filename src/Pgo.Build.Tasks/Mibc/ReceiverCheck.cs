@@ -48,7 +48,14 @@ namespace Pgo.Build.Mibc
                 return MayBeDerivedElsewhere(declaring.Value, receiverAssembly);
             }
 
-            return !_types.TryGetValue(RuntimeHandles.TypePart(assemblyQualifiedType).Trim(), out var receiver) ||
+            string receiverName = RuntimeHandles.TypePart(assemblyQualifiedType).Trim();
+            int instantiation = receiverName.IndexOf('[');
+            if (instantiation > 0)
+            {
+                receiverName = receiverName.Substring(0, instantiation); // a generic instantiation: its definition's place in the hierarchy
+            }
+
+            return !_types.TryGetValue(receiverName, out var receiver) ||
                 IsAssignableTo(receiver, declaring.Value, 0);
         }
 
