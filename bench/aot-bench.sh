@@ -23,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 runs="${1:-7}"; scale="${2:-4}"
 app=samples/ConsoleApp
-out="${PGO_BENCH_DIR:-$(mktemp -d)}"
+out="${PGO_BENCH_DIR:-$(mktemp -d)}"; mkdir -p "$out"
 export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0
 other="$(cd ..; pwd)/shared/testdata/go/src/cmd/compile/default.pgo"
 dotnet run --project bench/Pgo.Bench -c Release -- shuffle "$app/default.pgo" "$out/shuffled.pgo" >/dev/null

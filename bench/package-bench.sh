@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 runs="${1:-7}"; rounds="${2:-60}"
 app=bench/PackageApp
-out="${PGO_BENCH_DIR:-$(mktemp -d)}"
+out="${PGO_BENCH_DIR:-$(mktemp -d)}"; mkdir -p "$out"
 export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0
 pub() { local name="$1"; shift; dotnet publish "$app" -c Release -r linux-x64 -nodeReuse:false -v:n -tl:off -nologo -o "$out/$name" "$@" > "$out/$name.log" || { cat "$out/$name.log"; exit 1; }; }
 pub jit-off --self-contained false -p:Pgo=off
