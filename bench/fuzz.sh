@@ -10,7 +10,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds="${1:-60}"
 threads="${2:-2}"
 mix="${3:-full}"
-dotnet build bench/Pgo.Fuzz -c Release -nodeReuse:false -v:q -nologo >/dev/null
+dotnet build bench/Pgo.Fuzz -c Release -nodeReuse:false -v:q -nologo >/dev/null || { dotnet build bench/Pgo.Fuzz -c Release -nodeReuse:false -v:q -nologo; exit 1; }
 out="$(mktemp -d -t pgo-fuzz.XXXXXX)"
 status=0
 /usr/bin/time -f "fuzz process: %e s wall, peak RSS %M KiB" dotnet bench/Pgo.Fuzz/bin/Release/net10.0/Pgo.Fuzz.dll \

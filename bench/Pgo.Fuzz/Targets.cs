@@ -100,7 +100,7 @@ namespace Pgo.Fuzz
                 (HintFileNames.InlineHints, InlineHintsFile.Write(hot, graph.TotalWeight, graph.HasStartLines, provenance), p => InlineHintsFile.Read(p)),
                 (HintFileNames.DevirtHints, RuntimeRecordFiles.WriteDevirtHints(records, provenance), p => RuntimeRecordFiles.ReadDevirtHints(p)),
                 (HintFileNames.BlockCounts, RuntimeRecordFiles.WriteBlockCounts(records, provenance), p => RuntimeRecordFiles.ReadBlockCounts(p)),
-                ("graph.cache", GraphFile.Write(new PreprocessedProfile(graph, records), new string('0', 64)), p => GraphFile.ReadProfile(File.ReadAllText(p), new string('0', 64))),
+                ("graph.cache", GraphFile.Write(new PreprocessedProfile(graph, records), new string('0', 64)), p => GraphFile.ReadProfile(File.ReadAllBytes(p), new string('0', 64))),
             };
             foreach (var (name, bytes, read) in files)
             {
