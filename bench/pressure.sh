@@ -142,7 +142,7 @@ for k in $(seq 1 "$kills"); do
   if [ $((k % 2)) = 1 ]; then cp "$A" "$app/default.pgo"; key=app-a; else cp "$B" "$app/default.pgo"; key=app-b; fi
   [ $((k % 3)) = 0 ] && rm -rf "$cache"
   # The moment: 0-300 ms into one of the three PGO tasks (in turn), or 0-2500 ms after the first one starts.
-  anchors=(GeneratePgoHints RewritePgoInlining WritePgoMibc GeneratePgoHints); anchor=${anchors[$((k % 4))]}
+  anchors=(GeneratePgoHints RewritePgoAssembly WritePgoMibc GeneratePgoHints); anchor=${anchors[$((k % 4))]}
   if [ $((k % 4)) = 3 ]; then delay=$(( RANDOM % 2500 )); else delay=$(( RANDOM % 300 )); fi
   PgoCacheDirectory="$cache" setsid dotnet build "$app" -c Release -nodeReuse:false -tl:off -v:d >"$work/k.log" 2>&1 &
   pid=$!; waited=0

@@ -218,7 +218,7 @@ namespace Pgo.Build.Tests.EndToEnd
             byte[] b = Doubled(r.ProfilePath);
             Scenario.AssertSucceeded(s.Dotnet("restore", p.Csproj, new string[0]));
             int killed = 0;
-            var moments = new[] { "GeneratePgoHints", "WritePgoMibc", "RewritePgoInlining", "GeneratePgoHints" };
+            var moments = new[] { "GeneratePgoHints", "WritePgoMibc", "RewritePgoAssembly", "GeneratePgoHints" };
             for (int i = 0; i < moments.Length; i++)
             {
                 File.WriteAllBytes(defaultPgo, i % 2 == 0 ? a : b);
