@@ -8,6 +8,7 @@ using Pgo.Build.Caching;
 using Pgo.Build.CallGraph;
 using Pgo.Build.Engine;
 using Pgo.Build.Hints;
+using Pgo.Build.Metadata;
 using Pgo.Build.Naming;
 using Pgo.Build.Profiles;
 using Pgo.Build.RuntimePgo;
@@ -82,10 +83,23 @@ namespace Pgo.Fuzz
             var agreement = ReceiverTypeAgreement.Of(graph.Edges, records);
             _ = agreement.Apply(records);
             _ = CallSiteHistogram.Of(records);
+            ReceiverTypeNames(records);
             _ = FrameNameReport.Of(graph.Functions).ToString();
             Hints(graph, records);
             Merge(profile, cancellation);
             return graphOutcome;
+        }
+
+        /// <summary>The .mibc writer's reading of receiver-type handles (every definition "found", so every part is built).</summary>
+        private static void ReceiverTypeNames(IReadOnlyList<RuntimeRecord> records)
+        {
+            foreach (var r in records)
+            {
+                if (r.Handle.Length > 0 && RuntimeHandles.IsGenericInstantiation(r.Handle))
+                {
+                    _ = QualifiedTypeName.Parse(r.Handle)?.ToModel((assembly, name) => TypeModel.Named(assembly, "", name, null, isValueType: false));
+                }
+            }
         }
 
         private void Hints(WeightedCallGraph graph, IReadOnlyList<RuntimeRecord> records)

@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Pgo.Build.Hints;
 using Pgo.Build.Matching;
 using Pgo.Build.Metadata;
 using Pgo.Build.Mibc;
@@ -24,6 +25,23 @@ namespace Pgo.Build.Tests.Consumers
             }
 
             return n;
+        }
+
+        public static int SidesOf(ISided shape) => shape.Sides();
+
+        public interface ISided
+        {
+            int Sides();
+        }
+
+        public sealed class Polygon<T> : ISided
+        {
+            public int Sides() => 3;
+        }
+
+        public sealed class Crate<T>
+        {
+            public T? Item { get; set; }
         }
 
         public sealed class Bag<T> : IEnumerable<T>
@@ -122,6 +140,48 @@ namespace Pgo.Build.Tests.Consumers
 
             // Without the program's definitions (a build that cannot read them) the instantiations are left out, as before.
             Assert.AreEqual(12, MibcWriter.Write(assembly, new[] { new MatchedMethod(method, records) }, "x.mibc").DroppedTypeSlots);
+        }
+
+        /// <summary>
+        /// The application's stage end to end (hint file in, .mibc out): the framework's definitions come from the
+        /// runtime running the build, and a generic receiver of the application's own is checked against the call's
+        /// declaring type by its definition (<c>Polygon&lt;int&gt;</c> implements <c>ISided</c>; <c>Crate&lt;int&gt;</c>
+        /// cannot arrive at <c>shape.Sides()</c> and is left out).
+        /// </summary>
+        [TestMethod]
+        public void Application_stage_writes_generic_receivers_that_fit_the_call_and_leaves_out_those_that_cannot()
+        {
+            string self = typeof(GenericReceivers).Assembly.Location;
+            using var assembly = AssemblySymbols.TryOpen(self)!;
+            var countAll = assembly.Methods().Single(m => m.MethodName == nameof(GenericReceivers.CountAll));
+            var sidesOf = assembly.Methods().Single(m => m.MethodName == nameof(GenericReceivers.SidesOf));
+            IEnumerable<RuntimeRecord> Site(MethodSymbol method, params (string Type, long Slots)[] types)
+            {
+                int at = IlReader.Read(assembly.GetIl(method.Token)).First(i => i.OpCode.Value == 0x6F).Offset;
+                RuntimeRecord Record(int kind, int index, string handle, long value) =>
+                    new RuntimeRecord(method.SystemName, method.Name, method.IlSize, method.IlHash, 0, "", 0, 0, kind, at, unchecked((int)0xC0000000), index, handle, value);
+                yield return Record(InstrumentationKind.HandleHistogramIntCount, 0, "", types.Sum(t => t.Slots));
+                for (int i = 0; i < types.Length; i++)
+                {
+                    yield return Record(InstrumentationKind.HandleHistogramTypes, i, types[i].Type, types[i].Slots);
+                }
+            }
+
+            var records = Site(countAll, (typeof(List<int>).AssemblyQualifiedName!, 5))
+                .Concat(Site(sidesOf, (typeof(GenericReceivers.Polygon<int>).AssemblyQualifiedName!, 4), (typeof(GenericReceivers.Crate<int>).AssemblyQualifiedName!, 3)))
+                .ToList();
+            using var dir = new TempDir();
+            dir.Write(HintFileNames.DevirtHints, RuntimeRecordFiles.WriteDevirtHints(records, new HintProvenance("hand-made", "samples/count", 99)));
+
+            var outcome = MibcStage.Run(self, dir.Path);
+
+            Assert.IsNotNull(outcome.MibcPath, outcome.Summary);
+            Assert.AreEqual(3, outcome.Written!.DroppedTypeSlots, outcome.Summary);
+            var entries = MibcReader.Read(outcome.MibcPath!);
+            string[] Types(string method) => entries.Single(e => e.Method.Contains("::" + method + "(", StringComparison.Ordinal))
+                .Records.Single(r => r.Kind == InstrumentationKind.HandleHistogramTypes).Types.Distinct().ToArray();
+            CollectionAssert.AreEqual(new[] { "System.Collections.Generic.List`1<int32>" }, Types(nameof(GenericReceivers.CountAll)));
+            CollectionAssert.AreEqual(new[] { "Pgo.Build.Tests.Consumers.GenericReceivers+Polygon`1<int32>" }, Types(nameof(GenericReceivers.SidesOf)));
         }
     }
 }
