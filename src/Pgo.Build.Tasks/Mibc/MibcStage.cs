@@ -110,7 +110,7 @@ namespace Pgo.Build.Mibc
                 "PGO: {0}: .mibc for {1:N0} methods ({2:N0} runtime PGO records, {3:N0} receiver-type histograms; CPU weights of {9:N0} methods, {10:N0} hot call edges) -> {4}; {5}{8}{7}{6}",
                 name, written.Methods, written.Records, written.TypeHistograms, path, report,
                 written.SkippedMethods > 0 ? string.Format(CultureInfo.InvariantCulture, "; {0:N0} methods left out (a signature or instantiation this writer cannot express)", written.SkippedMethods) : "",
-                written.DroppedTypeSlots > 0 ? string.Format(CultureInfo.InvariantCulture, "; {0:N0} receiver-type slots left out (types a call site cannot receive, or instantiations over types the build cannot resolve)", written.DroppedTypeSlots) : "",
+                written.DroppedTypeSlots > 0 ? string.Format(CultureInfo.InvariantCulture, "; {0:N0} receiver-type slots left out (types a call site cannot receive, arrays, or generic instantiations the build cannot resolve)", written.DroppedTypeSlots) : "",
                 detail, written.Weighted, written.CallEdges);
             return new MibcOutcome(path, report, written, summary) { Mismatch = mismatch, Sampled = sampled };
         }
