@@ -371,11 +371,21 @@ namespace Pgo.Fuzz
                 }
             }
 
+            private const long MutatorGarbageBytes = 256L << 20;
+
             public void Loop(DateTime deadline)
             {
                 while (DateTime.UtcNow < deadline)
                 {
+                    long made = GC.GetAllocatedBytesForCurrentThread();
                     var input = _mutator.Next();
+                    if (GC.GetAllocatedBytesForCurrentThread() - made > MutatorGarbageBytes)
+                    {
+                        // The mutator's own garbage (copies of a large input while it was built) would count in the
+                        // process's RSS while the engine runs: give it back first, so the memory measured is the engine's.
+                        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                    }
+
                     _cts = new CancellationTokenSource();
                     Interlocked.Exchange(ref _maxRss, 0);
                     long before = GC.GetAllocatedBytesForCurrentThread();
