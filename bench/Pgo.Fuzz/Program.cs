@@ -46,6 +46,7 @@ namespace Pgo.Fuzz
             var workers = new Worker[threads];
             var deadline = DateTime.UtcNow.AddSeconds(seconds);
             var clock = Stopwatch.StartNew();
+            Worker.SingleWorker = threads == 1;
             for (int t = 0; t < threads; t++)
             {
                 workers[t] = new Worker(new Mutator(seed + t, seeds, bombs, light), new Targets(partner, Path.Combine(Directory.Exists("/dev/shm") ? "/dev/shm" : output, "pgo-fuzz-" + Environment.ProcessId + "-" + t), seed + 1000 + t), stats, output);
@@ -373,6 +374,9 @@ namespace Pgo.Fuzz
 
             private const long MutatorGarbageBytes = 256L << 20;
 
+            /// <summary>Only one worker runs: the process's RSS while an input runs measures that input.</summary>
+            public static bool SingleWorker { get; set; }
+
             public void Loop(DateTime deadline)
             {
                 while (DateTime.UtcNow < deadline)
@@ -420,9 +424,12 @@ namespace Pgo.Fuzz
                         _stats.Fail("slow (over 2 s of CPU)", input, _output);
                     }
 
-                    if (rss > BigBytes)
+                    // With one worker the process's RSS while an input runs is that input's; with several it also holds
+                    // what the other workers' inputs and mutators use at the same moment, so each input is judged by
+                    // what the engine allocated on its thread (the stages run on it), and the process peak is printed.
+                    if (allocated > BigBytes || (SingleWorker && rss > BigBytes))
                     {
-                        _stats.Fail("memory (process over 1 GiB while it ran)", input, _output);
+                        _stats.Fail(SingleWorker ? "memory (process over 1 GiB while it ran)" : "memory (over 1 GiB allocated)", input, _output);
                     }
 
                     _stats.Record(outcome, new Case(cpuMs, ms, input.Bytes.Length, allocated, rss, input.Recipe));
