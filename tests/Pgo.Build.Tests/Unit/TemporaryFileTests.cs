@@ -140,17 +140,22 @@ namespace Pgo.Build.Tests.Unit
             var (expected, sha, _) = PgoEngine.PreprocessProfile(profile, null, new RecordingLog(), Pgo.Build.Profiles.ProfileLimits.Default, CancellationToken.None);
             Directory.CreateDirectory(cache.GraphsDirectory);
             using var stop = new CancellationTokenSource();
-            var sweeper = Task.Run(() =>
+            using var sweeping = new ManualResetEventSlim();
+            // Its own thread, and the writers start once it has swept: on a busy 2-core machine a pool task could
+            // otherwise start only after the writers are done.
+            var sweeper = Task.Factory.StartNew(() =>
             {
                 int sweeps = 0;
                 while (!stop.IsCancellationRequested)
                 {
                     cache.SweepTemporaryFiles();
                     sweeps++;
+                    sweeping.Set();
                 }
 
                 return sweeps;
-            });
+            }, TaskCreationOptions.LongRunning);
+            Assert.IsTrue(sweeping.Wait(TimeSpan.FromMinutes(1)), "the sweeper never ran");
 
             Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, _ =>
             {
