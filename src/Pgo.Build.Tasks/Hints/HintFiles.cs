@@ -71,6 +71,13 @@ namespace Pgo.Build.Hints
 
             return result;
         }
+
+        /// <summary>The profile's total flat weight the percentages of <see cref="Write"/> are of.</summary>
+        public static long ReadTotalFlat(string path)
+        {
+            var table = TextTable.Read(path, FormatName);
+            return Format.ParseLong(table.Get("total-flat") ?? throw new FormatException($"{path}: no total-flat"));
+        }
     }
 
     /// <summary>

@@ -1,8 +1,11 @@
+using System;
 using System.IO;
 using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Pgo.Build.Metadata;
+using Pgo.Build.Profiles;
 using Pgo.Build.Tests.Rewriting;
+using Pgo.Build.Tests.Unit;
 
 namespace Pgo.Build.Tests.EndToEnd
 {
@@ -51,9 +54,17 @@ namespace Pgo.Build.Tests.EndToEnd
             StringAssert.Contains(again.Output, "delegate calls: 4 of ");
             StringAssert.Contains(again.Output, "(up to date)");
 
+            // NativeAOT with the recording plus samples in System.Linq.Enumerable (3% of its CPU samples, a hot function
+            // under the CDF rule): ILC gets the speed-optimized LINQ the recording ran (NativeAOT's default is the
+            // size-optimized one), and the program still prints exactly what the Pgo=off build prints.
+            File.WriteAllBytes(s.Path_("DelegateTarget/default.pgo"), WithHotLinq(r.ProfilePath));
             var aot = s.Dotnet("publish", project, new[] { "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true", "-o", s.Path_("aot") });
             Scenario.AssertSucceeded(aot);
             StringAssert.Contains(aot.Output, "PGO: DelegateTarget.dll: delegate calls: 4 of ");
+            StringAssert.Contains(aot.Output, "PGO: DelegateTarget: speed-optimized LINQ for ILC (System.Linq.Enumerable.IsSizeOptimized=false, the variant the recording ran): 1 hot function of System.Linq.Enumerable");
+            var rsp = File.ReadAllLines(s.Path_("DelegateTarget/obj/Release/net10.0/linux-x64/native/DelegateTarget.ilc.rsp"));
+            CollectionAssert.Contains(rsp, "--feature:System.Linq.Enumerable.IsSizeOptimized=false");
+            Assert.IsFalse(rsp.Contains("--feature:System.Linq.Enumerable.IsSizeOptimized=true"));
             var native = DotNetCli.RunProgram(s.Root, s.Path_("aot/DelegateTarget"), "check");
             Assert.AreEqual(0, native.ExitCode, native.ToString());
             Assert.AreEqual(expected.Output, native.Output, "the guarded NativeAOT build behaves differently");
@@ -63,6 +74,24 @@ namespace Pgo.Build.Tests.EndToEnd
             Assert.IsFalse(HasGuards(bin));
             CollectionAssert.AreEqual(compilerOutput, File.ReadAllBytes(obj), "Pgo=off did not give the compiler's bytes back");
             Assert.IsFalse(Directory.Exists(s.Path_("DelegateTarget/obj/Release/net10.0/pgo/original")) && Directory.EnumerateFiles(s.Path_("DelegateTarget/obj/Release/net10.0/pgo/original")).Any());
+        }
+
+        /// <summary>The recording merged with one sample of <c>System.Linq.Enumerable.Sum</c> worth 3% of its CPU columns.</summary>
+        private static byte[] WithHotLinq(string recording)
+        {
+            var recorded = ProfileDecoder.Decode(File.ReadAllBytes(recording));
+            var b = new PprofBuilder();
+            foreach (var type in recorded.SampleTypes)
+            {
+                b.SampleType(type.Type, type.Unit);
+            }
+
+            var values = recorded.SampleTypes.Select((type, i) => type.Type == "samples" || type.Type == "cpu"
+                ? Math.Max(1, recorded.Samples.Sum(x => x.Values[i]) * 3 / 100) : 0L).ToArray();
+            ulong sum = b.Function("System.Linq.Enumerable.Sum<TSource,TResult,TAccumulator>", 0, "");
+            b.Sample(values, b.Location(0x7000, (sum, 0)));
+            var merged = ProfileMerger.Merge(new[] { ("recording", recorded), ("linq", b.Decode()) });
+            return ProfileEncoder.Encode(merged.Profile);
         }
 
         private static bool HasGuards(string assembly)
