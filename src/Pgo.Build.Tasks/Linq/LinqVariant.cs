@@ -8,24 +8,12 @@ using Pgo.Build.Hints;
 
 namespace Pgo.Build.Linq
 {
-    /// <summary>What <see cref="LinqVariant.Decide"/> chose, and the sentence the build prints about it.</summary>
-    public sealed class LinqDecision
-    {
-        public LinqDecision(bool speedOptimized, bool worthSaying, string summary)
-        {
-            SpeedOptimized = speedOptimized;
-            WorthSaying = worthSaying;
-            Summary = summary;
-        }
-
-        /// <summary>Compile System.Linq's speed-optimized variant (<c>System.Linq.Enumerable.IsSizeOptimized=false</c>).</summary>
-        public bool SpeedOptimized { get; }
-
-        /// <summary>Whether the build line belongs in the normal (high-importance) output: something changed or was refused.</summary>
-        public bool WorthSaying { get; }
-
-        public string Summary { get; }
-    }
+    /// <summary>
+    /// What <see cref="LinqVariant.Decide"/> chose: <paramref name="SpeedOptimized"/> compiles System.Linq's
+    /// speed-optimized variant (<c>System.Linq.Enumerable.IsSizeOptimized=false</c>); <paramref name="WorthSaying"/>
+    /// puts the build line in the normal output (something changed, or hot LINQ was kept size-optimized).
+    /// </summary>
+    public sealed record LinqDecision(bool SpeedOptimized, bool WorthSaying, string Summary);
 
     /// <summary>
     /// Which LINQ ILC compiles. NativeAOT defaults <c>UseSizeOptimizedLinq</c> to true: System.Linq then runs smaller
