@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using Pgo.Build.CallGraph;
 using Pgo.Build.Hints;
+using Pgo.Build.Naming;
 
 namespace Pgo.Build.Linq
 {
@@ -32,20 +33,14 @@ namespace Pgo.Build.Linq
         private const string EnumerableType = "System.Linq.Enumerable";
 
         /// <summary>
-        /// A frame of System.Linq's <c>Enumerable</c> (its methods and its nested iterator types), whatever the
-        /// profiler's separators: <c>System.Linq.Enumerable.Sum&lt;...&gt;</c>, <c>System.Linq.Enumerable+ArrayWhereIterator`1.MoveNext</c>.
-        /// Other types of the namespace (<c>EnumerableQuery</c>, <c>ParallelEnumerable</c>, expressions) do not count.
+        /// A frame of System.Linq's <c>Enumerable</c> (its methods and its nested iterator types) in any profiler's
+        /// spelling (<see cref="FrameNames"/>: <c>System.Linq.Enumerable.Sum&lt;...&gt;</c>, Pyroscope's
+        /// <c>System.Linq!Enumerable.WhereSelectArrayIterator&lt;TSource, TResult&gt;.ToArray</c>, Datadog's, EventPipe's,
+        /// perf maps'). Other types of the namespace (<c>EnumerableQuery</c>, <c>ParallelEnumerable</c>, expressions)
+        /// do not count.
         /// </summary>
-        public static bool IsEnumerableFrame(string function)
-        {
-            if (!function.StartsWith(EnumerableType, StringComparison.Ordinal) || function.Length == EnumerableType.Length)
-            {
-                return false;
-            }
-
-            char next = function[EnumerableType.Length];
-            return next == '.' || next == '+' || next == '/' || next == '<' || next == '`' || next == ':';
-        }
+        public static bool IsEnumerableFrame(string function) =>
+            FrameNames.Parse(function)?.Key.StartsWith(EnumerableType + ".", StringComparison.Ordinal) == true;
 
         /// <summary>
         /// <paramref name="setting"/>: <c>$(PgoSpeedOptimizedLinq)</c> (auto, true or false; empty is auto).

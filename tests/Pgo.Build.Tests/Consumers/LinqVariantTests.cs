@@ -38,13 +38,17 @@ namespace Pgo.Build.Tests.Consumers
         public void Frames_of_Enumerable_and_its_iterators_count_other_types_of_the_namespace_do_not()
         {
             foreach (var name in new[] { "System.Linq.Enumerable.Sum<TSource>", "System.Linq.Enumerable+SizeOptIListWhereIterator`1.MoveNext",
-                "System.Linq.Enumerable/ArrayWhereIterator`1.MoveNext", "System.Linq.Enumerable`1.X", "System.Linq.Enumerable::Count" })
+                "System.Linq.Enumerable/ArrayWhereIterator`1.MoveNext", "System.Linq!Enumerable.WhereSelectArrayIterator<TSource, TResult>.ToArray",
+                "|lm:System.Linq |ns:System.Linq |ct:Enumerable |cg: |fn:Sum |fg:<TSource> |sg:(class System.Collections.Generic.IEnumerable`1<!!0>)",
+                "System.Linq!System.Linq.Enumerable+ArrayWhereIterator`1[System.__Canon].MoveNext()",
+                "instance bool [System.Linq] System.Linq.Enumerable+ArrayWhereIterator`1[System.__Canon]::MoveNext()[Optimized]" })
             {
                 Assert.IsTrue(LinqVariant.IsEnumerableFrame(name), name);
             }
 
             foreach (var name in new[] { "System.Linq.Enumerable", "System.Linq.EnumerableQuery`1.GetEnumerator", "System.Linq.EnumerableRewriter.Visit",
-                "System.Linq.ParallelEnumerable.Sum", "System.Linq.Queryable.Where", "MyApp.System.Linq.Enumerable.Sum", "system.linq.enumerable.Sum" })
+                "System.Linq.ParallelEnumerable.Sum", "System.Linq.Queryable.Where", "MyApp.System.Linq.Enumerable.Sum", "system.linq.enumerable.Sum",
+                "System.Linq!EnumerableQuery<T>.GetEnumerator", "System.Linq.Expressions!Expression<TDelegate>.Compile", "[native] libc.so", "" })
             {
                 Assert.IsFalse(LinqVariant.IsEnumerableFrame(name), name);
             }
