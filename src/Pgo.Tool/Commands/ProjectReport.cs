@@ -115,6 +115,10 @@ namespace Pgo.Tool.Commands
                 w.WriteLine("    guard " + site);
             }
 
+            // NativeAOT publishes: which LINQ ILC gets (the project's own UseSizeOptimizedLinq is not known here).
+            var linq = Build.Linq.LinqVariant.Decide("auto", null, HotSelection.HotFunctions(graph, threshold), graph.TotalFlat, assembly.AssemblyName);
+            w.WriteLine("  LINQ (NativeAOT publish): " + linq.Summary.Substring(linq.Summary.IndexOf(": ", 5, StringComparison.Ordinal) + 2));
+
             var methods = new HashSet<string>(assembly.Methods().Select(m => FrameNames.KeyOf(m.Name) ?? m.Name), StringComparer.Ordinal);
             bool IsFramework(string key) =>
                 key.StartsWith("System.", StringComparison.Ordinal) || key.StartsWith("Microsoft.", StringComparison.Ordinal) || key.StartsWith("Interop.", StringComparison.Ordinal);

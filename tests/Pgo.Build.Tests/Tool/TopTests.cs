@@ -360,6 +360,7 @@ namespace Pgo.Build.Tests.Tool
             StringAssert.Contains(output, "0 changed since recording");
             StringAssert.Matches(output, new System.Text.RegularExpressions.Regex(@"devirtualize RecordTarget\.Program\.Sum \+\d+ \(IL_[0-9a-f]{4}\) -> RecordTarget\.Square \(\d+% of \d+ slots\)"));
             StringAssert.Contains(output, "  inlining: AggressiveInlining on ");
+            StringAssert.Contains(output, "  LINQ (NativeAOT publish): size-optimized LINQ kept (NativeAOT's default): no hot function of System.Linq.Enumerable in the profile.");
         }
 
         /// <summary>A profile without runtime data (Pyroscope's names): the report shows the sampled-edge receiver types a build would write.</summary>
@@ -375,6 +376,8 @@ namespace Pgo.Build.Tests.Tool
             ulong lsum = b.Location(0, (sum, 0)), lmain = b.Location(0, (main, 0));
             b.Sample(new long[] { 90, 900 }, b.Location(0, (square, 0)), lsum, lmain);
             b.Sample(new long[] { 10, 100 }, b.Location(0, (circle, 0)), lsum, lmain);
+            ulong linq = b.Function("System.Linq!Enumerable.Sum<TSource>", 0, "System.Linq");
+            b.Sample(new long[] { 30, 300 }, b.Location(0, (linq, 0)));
             using var dir = new TempDir();
             string profile = dir.Write("pyroscope.pprof", b.ToBytes());
 
@@ -383,6 +386,7 @@ namespace Pgo.Build.Tests.Tool
             Assert.AreEqual(0, code, err);
             StringAssert.Contains(output, "; 1 receiver-type histograms from 2 sampled call edges to overrides (0 edges skipped: more than one call site could take them); written: 1 methods");
             StringAssert.Matches(output, new System.Text.RegularExpressions.Regex(@"devirtualize RecordTarget\.Program\.Sum \+\d+ \(IL_[0-9a-f]{4}\) -> RecordTarget\.Square \(91% of 32 slots\)"));
+            StringAssert.Contains(output, "  LINQ (NativeAOT publish): speed-optimized LINQ for ILC (System.Linq.Enumerable.IsSizeOptimized=false, the variant the recording ran): 1 hot function of System.Linq.Enumerable in the profile (23.1% of its CPU samples, flat; hottest System.Linq!Enumerable.Sum<TSource>)");
         }
 
         [TestMethod]
