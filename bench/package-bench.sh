@@ -13,7 +13,7 @@ runs="${1:-7}"; rounds="${2:-60}"
 app=bench/PackageApp
 out="${PGO_BENCH_DIR:-$(mktemp -d)}"; mkdir -p "$out"
 export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0
-pub() { local name="$1"; shift; dotnet publish "$app" -c Release -r linux-x64 -nodeReuse:false -v:n -tl:off -nologo -o "$out/$name" "$@" > "$out/$name.log" || { cat "$out/$name.log"; exit 1; }; }
+. bench/single-phase.sh
 pub jit-off --self-contained false -p:Pgo=off
 dotnet run --project src/Pgo.Tool -c Release -- record -o "$out/markdig.pgo" -- dotnet "$out/jit-off/PackageApp.dll" "$rounds" >/dev/null 2>&1
 pub aot-off    -p:PublishAot=true -p:Pgo=off
@@ -29,9 +29,6 @@ for i in $(seq "$runs"); do
     "$out/$v/PackageApp" "$rounds" | awk '/^markdown:/ {print $2}' >> "$out/$v.txt"
   done
 done
-stat() { sort -n | awk '{a[NR]=$1} END {printf "%d / %d", a[1], a[int((NR+1)/2)]}'; }
-paired() { paste -d' ' "$out/$1.txt" "$out/$2.txt" | awk '{print $1 / $2}' | sort -n | awk '{a[NR]=$1} END {printf "%.2fx", a[int((NR+1)/2)]}'; }
-minratio() { awk -v a="$(sort -n "$out/$1.txt" | head -1)" -v b="$(sort -n "$out/$2.txt" | head -1)" 'BEGIN {printf "%.2fx", a / b}'; }
 echo
 printf '%-12s %s\n' variant "markdown ms min / median"
 for v in $variants; do printf '%-12s %s\n' "$v" "$(stat < "$out/$v.txt")"; done
