@@ -205,7 +205,8 @@ if [ "$aot" = --aot ]; then
   aot_snapshot() { # out -> stdout
     local d="$aotapp/obj/Release/net10.0/linux-x64/pgo"
     for f in $(ls "$d" | sort); do
-      if [[ "$f" == *.state ]]; then echo "$f $(grep -v '^# stamp: ' "$d/$f" | sha256sum | cut -c1-16)"; else echo "$f $(sha256sum < "$d/$f" | cut -c1-16)"; fi
+      if [ -d "$d/$f" ]; then echo "$f/ $(cd "$d/$f" && find . -type f ! -name '*.tmp' | sort | while read -r g; do echo "$g $(sha256sum < "$g")"; done | sha256sum | cut -c1-16)"
+      elif [[ "$f" == *.state ]]; then echo "$f $(grep -v '^# stamp: ' "$d/$f" | sha256sum | cut -c1-16)"; else echo "$f $(sha256sum < "$d/$f" | cut -c1-16)"; fi
     done
     grep '^--mibc:' "$aotapp/obj/Release/net10.0/linux-x64/native/ConsoleApp.ilc.rsp" | sed "s|$aotapp|<app>|"
     echo "Pgo.ProfileSha256 $(grep -ao 'Pgo.ProfileSha256.\{1,2\}[0-9a-f]\{64\}' "$aotapp/obj/Release/net10.0/linux-x64/ConsoleApp.dll" | grep -o '[0-9a-f]\{64\}$')"
