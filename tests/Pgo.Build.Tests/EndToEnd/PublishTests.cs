@@ -100,7 +100,7 @@ namespace Pgo.Build.Tests.EndToEnd
         /// <summary>
         /// Generic method instantiations: ILC's JIT finds the recorded data of each instantiation the .mibc names by
         /// MethodSpec (shared code over System.__Canon and exact code over structs), and guards the virtual call in
-        /// the shared Total&lt;__Canon&gt; towards the recorded receiver type.
+        /// the shared Total&lt;__Canon&gt; towards the recorded receiver type; crossgen2's JIT finds them too.
         /// </summary>
         [TestMethod]
         public void NativeAot_uses_the_data_of_each_generic_method_instantiation()
@@ -134,6 +134,20 @@ namespace Pgo.Build.Tests.EndToEnd
             var run = DotNetCli.RunProgram(s.Root, s.Path_("aot/GenericTarget"), "50");
             Assert.AreEqual(0, run.ExitCode, run.ToString());
             StringAssert.Contains(run.Output, "ok");
+
+            // ReadyToRun: crossgen2's JIT finds the same MethodSpec entries (its own disassembly, through the SDK's
+            // extra crossgen2 arguments).
+            string r2rDisasm = s.Path_("crossgen2-disasm.txt");
+            var r2r = s.Dotnet("publish", project, new[] { "-c", "Release", "-r", "linux-x64", "--self-contained", "false", "-p:PublishReadyToRun=true", "-o", s.Path_("r2r"),
+                "-p:PublishReadyToRunCrossgen2ExtraArgs=--codegenopt:JitDisasm=Filter%3B--codegenopt:JitStdOutFile=" + r2rDisasm });
+            Scenario.AssertSucceeded(r2r);
+            string crossgen = File.ReadAllText(r2rDisasm);
+            foreach (var method in new[] { "Program:Filter[System.__Canon]", "Program:Filter[GenericTarget.Reading]", "Program:Filter[GenericTarget.Pair]" })
+            {
+                string header = Header(crossgen, "GenericTarget." + method);
+                StringAssert.Matches(header, new Regex(@"optimized using (Static|Synthesized) PGO"), "crossgen2, " + method + ":\n" + header);
+                Assert.IsFalse(header.Contains("No PGO data"), "crossgen2, " + method + ":\n" + header);
+            }
         }
 
         /// <summary>ILC and the runtime packs come from nuget.org (through the machine's registry), beside the local feed.</summary>
