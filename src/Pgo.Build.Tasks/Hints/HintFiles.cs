@@ -59,7 +59,10 @@ namespace Pgo.Build.Hints
             return table.ToBytes();
         }
 
-        public static IReadOnlyList<FunctionWeight> Read(string path)
+        public static IReadOnlyList<FunctionWeight> Read(string path) => ReadWithTotal(path).Hot;
+
+        /// <summary>The hot functions and the profile's total flat weight their percentages are of.</summary>
+        public static (IReadOnlyList<FunctionWeight> Hot, long TotalFlat) ReadWithTotal(string path)
         {
             var table = TextTable.Read(path, FormatName);
             var result = new List<FunctionWeight>(table.Rows.Count);
@@ -69,14 +72,7 @@ namespace Pgo.Build.Hints
                 result.Add(new FunctionWeight(row[3], Format.ParseLong(row[0]), Format.ParseLong(row[2])));
             }
 
-            return result;
-        }
-
-        /// <summary>The profile's total flat weight the percentages of <see cref="Write"/> are of.</summary>
-        public static long ReadTotalFlat(string path)
-        {
-            var table = TextTable.Read(path, FormatName);
-            return Format.ParseLong(table.Get("total-flat") ?? throw new FormatException($"{path}: no total-flat"));
+            return (result, Format.ParseLong(table.Get("total-flat") ?? throw new FormatException($"{path}: no total-flat")));
         }
     }
 

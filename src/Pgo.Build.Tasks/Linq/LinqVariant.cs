@@ -93,8 +93,7 @@ namespace Pgo.Build.Linq
                 return Decide(setting, projectValue, Array.Empty<FunctionWeight>(), 0, assemblyName);
             }
 
-            var hot = HotFunctionsFile.Read(path);
-            long total = HotFunctionsFile.ReadTotalFlat(path);
+            var (hot, total) = HotFunctionsFile.ReadWithTotal(path);
             return Decide(setting, projectValue, hot, total, assemblyName);
         }
     }

@@ -108,8 +108,7 @@ namespace Pgo.Tool.Commands
             }
 
             var delegates = Build.Rewriting.DelegateRewriter.Plan(assemblyPath, records, hot);
-            string detail = delegates.Summary.StartsWith("PGO: ", StringComparison.Ordinal) ? delegates.Summary.Substring(delegates.Summary.IndexOf(": ", 5, StringComparison.Ordinal) + 2) : delegates.Summary;
-            w.WriteLine("  delegates: " + detail);
+            w.WriteLine("  delegates: " + WithoutBuildPrefix(delegates.Summary));
             foreach (var site in delegates.Guarded.Take(count <= 0 ? int.MaxValue : count))
             {
                 w.WriteLine("    guard " + site);
@@ -117,7 +116,7 @@ namespace Pgo.Tool.Commands
 
             // NativeAOT publishes: which LINQ ILC gets (the project's own UseSizeOptimizedLinq is not known here).
             var linq = Build.Linq.LinqVariant.Decide("auto", null, HotSelection.HotFunctions(graph, threshold), graph.TotalFlat, assembly.AssemblyName);
-            w.WriteLine("  LINQ (NativeAOT publish): " + linq.Summary.Substring(linq.Summary.IndexOf(": ", 5, StringComparison.Ordinal) + 2));
+            w.WriteLine("  LINQ (NativeAOT publish): " + WithoutBuildPrefix(linq.Summary));
 
             var methods = new HashSet<string>(assembly.Methods().Select(m => FrameNames.KeyOf(m.Name) ?? m.Name), StringComparer.Ordinal);
             bool IsFramework(string key) =>
@@ -129,5 +128,9 @@ namespace Pgo.Tool.Commands
                 ? "  unmatched: every hot caller and callee is a method of this assembly or of the framework"
                 : $"  unmatched: {unmatched.Count} hot callers/callees are neither methods of this assembly nor framework methods (another assembly, or another program): {string.Join(", ", unmatched.Take(count <= 0 ? int.MaxValue : count))}");
         }
+
+        /// <summary>A build line without its <c>PGO: &lt;assembly&gt;: </c> prefix.</summary>
+        private static string WithoutBuildPrefix(string summary) =>
+            summary.StartsWith("PGO: ", StringComparison.Ordinal) ? summary.Substring(summary.IndexOf(": ", 5, StringComparison.Ordinal) + 2) : summary;
     }
 }

@@ -65,6 +65,18 @@ namespace Pgo.Build.Tests.EndToEnd
             var rsp = File.ReadAllLines(s.Path_("DelegateTarget/obj/Release/net10.0/linux-x64/native/DelegateTarget.ilc.rsp"));
             CollectionAssert.Contains(rsp, "--feature:System.Linq.Enumerable.IsSizeOptimized=false");
             Assert.IsFalse(rsp.Contains("--feature:System.Linq.Enumerable.IsSizeOptimized=true"));
+            // "The project's own UseSizeOptimizedLinq" is read where the package's targets are imported: before
+            // NativeAOT's, which give it their default. Were the order the other way, every project would look as if it
+            // had set it, and the speed-optimized LINQ would never be chosen.
+            var evaluated = s.Raw("msbuild", project, "-nologo", "-p:Configuration=Release", "-p:RuntimeIdentifier=linux-x64", "-p:PublishAot=true",
+                "-getProperty:UseSizeOptimizedLinq", "-getProperty:_PgoProjectUseSizeOptimizedLinq");
+            Assert.AreEqual(0, evaluated.ExitCode, evaluated.ToString());
+            using (var json = System.Text.Json.JsonDocument.Parse(evaluated.Output))
+            {
+                var properties = json.RootElement.GetProperty("Properties");
+                Assert.AreEqual("true", properties.GetProperty("UseSizeOptimizedLinq").GetString(), evaluated.Output);
+                Assert.AreEqual("", properties.GetProperty("_PgoProjectUseSizeOptimizedLinq").GetString(), evaluated.Output);
+            }
             var native = DotNetCli.RunProgram(s.Root, s.Path_("aot/DelegateTarget"), "check");
             Assert.AreEqual(0, native.ExitCode, native.ToString());
             Assert.AreEqual(expected.Output, native.Output, "the guarded NativeAOT build behaves differently");
