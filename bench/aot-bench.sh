@@ -9,7 +9,8 @@
 #                 polynomial, no recursion), consistent in itself, whose receiver types are wrong for the measured
 #                 run at the hot sites of Add and Sub (recorded here with pgo record from the jit-off build);
 #   aot-other     a profile of another program (Go's compiler);
-# the delegate guards alone off (aot-nodlg: PgoDelegates=false, what the guards add), Pgo=off with the speed-optimized
+# the delegate guards alone off (aot-nodlg: PgoDelegates=false, what the guards add), the foreach rewrite alone off
+# (aot-noenum: PgoEnumerators=false, what enumerating the recorded List<T> without allocating adds), Pgo=off with the speed-optimized
 # LINQ the PGO build picks when LINQ is hot (aot-offlinq: UseSizeOptimizedLinq=false; aot-off:aot-offlinq is what that
 # choice alone gives, aot-offlinq:aot-pgo what the profile adds on top of it), and the JIT build both ways
 # (jit-off is the reference: the JIT with its own tiered, dynamic PGO). ReadyToRun runs twice: with
@@ -36,6 +37,7 @@ pub aot-off      -p:PublishAot=true -p:Pgo=off
 pub aot-pgo      -p:PublishAot=true
 pub aot-app      -p:PublishAot=true -p:PgoWholeProgramMibc=false
 pub aot-nodlg    -p:PublishAot=true -p:PgoDelegates=false
+pub aot-noenum   -p:PublishAot=true -p:PgoEnumerators=false
 pub aot-offlinq  -p:PublishAot=true -p:Pgo=off -p:UseSizeOptimizedLinq=false
 pub aot-shuffled -p:PublishAot=true "-p:Pgo=$out/shuffled.pgo" -p:MSBuildWarningsAsMessages=PGO106 # PGO106: its receiver types contradict its samples
 pub aot-poly     -p:PublishAot=true "-p:Pgo=$out/poly.pgo"
@@ -45,8 +47,8 @@ pub r2r-pgo      -p:PublishReadyToRun=true --self-contained false
 pub jit-pgo      --self-contained false
 # ReadyToRun with default tiering: the same binaries, run without TieredCompilation=0.
 ln -sfn "$out/r2r-off" "$out/r2rt-off"; ln -sfn "$out/r2r-pgo" "$out/r2rt-pgo"
-variants="aot-off aot-pgo aot-app aot-nodlg aot-offlinq aot-shuffled aot-poly aot-other r2r-off r2r-pgo r2rt-off r2rt-pgo jit-off jit-pgo"
-pairs="aot-off:aot-pgo aot-off:aot-app aot-app:aot-pgo aot-nodlg:aot-pgo aot-off:aot-offlinq aot-offlinq:aot-pgo aot-off:aot-shuffled aot-off:aot-poly aot-off:aot-other r2r-off:r2r-pgo r2rt-off:r2rt-pgo jit-off:jit-pgo jit-off:aot-pgo jit-off:aot-off"
+variants="aot-off aot-pgo aot-app aot-nodlg aot-noenum aot-offlinq aot-shuffled aot-poly aot-other r2r-off r2r-pgo r2rt-off r2rt-pgo jit-off jit-pgo"
+pairs="aot-off:aot-pgo aot-off:aot-app aot-app:aot-pgo aot-nodlg:aot-pgo aot-noenum:aot-pgo aot-off:aot-offlinq aot-offlinq:aot-pgo aot-off:aot-shuffled aot-off:aot-poly aot-off:aot-other r2r-off:r2r-pgo r2rt-off:r2rt-pgo jit-off:jit-pgo jit-off:aot-pgo jit-off:aot-off"
 if [ "${PGO_BENCH_EXTRA:-0}" = 1 ]; then
   pub aot-all      -p:PublishAot=true -p:PgoEdgeFrames=all
   pub aot-noinl    -p:PublishAot=true -p:PgoInlining=false

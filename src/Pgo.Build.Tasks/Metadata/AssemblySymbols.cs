@@ -197,6 +197,11 @@ namespace Pgo.Build.Metadata
         /// <summary>The nested type the delegate-call rewrite puts its guards in (Rewriting.DelegateGuardWriter).</summary>
         public const string DelegateGuardTypeName = "<PgoDelegateGuards>";
 
+        /// <summary>The value-type enumerator the foreach rewrite adds (Rewriting.EnumeratorWriter).</summary>
+        public const string EnumeratorTypeName = "<PgoEnumerator>`1";
+
+        private const string EnumeratorPrefix = EnumeratorTypeName + "<";
+
         /// <summary>
         /// The calls of a method's IL to guards of the delegate-call rewrite: (IL offset, guard name, the guard's
         /// declaring type as the runtime names it). Empty for a method without them or with IL this reader rejects.
@@ -241,6 +246,40 @@ namespace Pgo.Build.Metadata
         }
 
         /// <summary>
+        /// The IL offsets of a method's <c>foreach</c> loops the enumerator rewrite took (its <c>call
+        /// &lt;PgoEnumerator&gt;`1::Of</c>, where the compiler wrote <c>GetEnumerator</c>). A recording of a rewritten build
+        /// notes them, since the rewritten loop leaves no receiver types of its own there. Empty for other methods or IL this
+        /// reader rejects.
+        /// </summary>
+        public static IReadOnlyList<int> EnumeratorCalls(MetadataReader reader, byte[] il)
+        {
+            var result = new List<int>();
+            try
+            {
+                foreach (var ins in IlReader.Read(il))
+                {
+                    if (ins.HasToken && ins.OpCode.Value == System.Reflection.Emit.OpCodes.Call.Value
+                        && MetadataTokens.EntityHandle(ins.Token).Kind == HandleKind.MemberReference)
+                    {
+                        string called = TokenText.Of(reader, MetadataTokens.Handle(ins.Token));
+                        if (called.StartsWith(EnumeratorPrefix, StringComparison.Ordinal) && called.EndsWith(">::" + EnumeratorOf, StringComparison.Ordinal))
+                        {
+                            result.Add(ins.Offset);
+                        }
+                    }
+                }
+            }
+            catch (BadImageFormatException)
+            {
+                result.Clear();
+            }
+
+            return result;
+        }
+
+        private const string EnumeratorOf = "Of(System.Collections.Generic.IEnumerable`1<!0>)";
+
+        /// <summary>
         /// A delegate call as the compiler wrote it (<c>callvirt D::Invoke</c>) or as the delegate-call rewrite left it
         /// (<c>call &lt;PgoDelegateGuards&gt;::InvokeN</c>, the same size): one fingerprint for both, so the runtime data of a
         /// rewritten build's recording applies to the next build and the rewrite does not look like an edit.
@@ -283,16 +322,67 @@ namespace Pgo.Build.Metadata
             }
         }
 
+        /// <summary>
+        /// A <c>foreach</c> as the compiler wrote it (<c>callvirt IEnumerable`1::GetEnumerator</c>, <c>ldloc.s e</c>,
+        /// <c>callvirt</c> of <c>MoveNext</c>, <c>get_Current</c>, <c>Dispose</c>) or as the enumerator rewrite left it
+        /// (<c>call &lt;PgoEnumerator&gt;`1::Of</c>, <c>ldloca.s e</c>, <c>call</c>s of the value type, the same sizes): the
+        /// rewritten instruction's line as the compiler's instruction spells it, so both have one fingerprint and a
+        /// rewritten build's recording applies to the next build. Null for any other instruction.
+        /// </summary>
+        private static string? EnumeratorSpelling(MetadataReader reader, IlInstruction ins, HashSet<long> rewrittenLocals)
+        {
+            short code = ins.OpCode.Value;
+            if (code == System.Reflection.Emit.OpCodes.Ldloca_S.Value || code == System.Reflection.Emit.OpCodes.Ldloca.Value)
+            {
+                return rewrittenLocals.Contains(ins.Operand)
+                    ? (code == System.Reflection.Emit.OpCodes.Ldloca_S.Value ? System.Reflection.Emit.OpCodes.Ldloc_S.Value : System.Reflection.Emit.OpCodes.Ldloc.Value).ToString(System.Globalization.CultureInfo.InvariantCulture) + " " + ins.Operand.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                    : null;
+            }
+
+            if (code != System.Reflection.Emit.OpCodes.Call.Value || !ins.HasToken)
+            {
+                return null;
+            }
+
+            string called = TokenText.Of(reader, MetadataTokens.Handle(ins.Token));
+            int end = called.LastIndexOf(">::", StringComparison.Ordinal);
+            if (!called.StartsWith(EnumeratorPrefix, StringComparison.Ordinal) || end < 0)
+            {
+                return null;
+            }
+
+            string element = called.Substring(EnumeratorPrefix.Length, end - EnumeratorPrefix.Length);
+            string member = called.Substring(end + 3);
+            string? original = member switch
+            {
+                EnumeratorOf => "System.Collections.Generic.IEnumerable`1<" + element + ">::GetEnumerator()",
+                "MoveNext()" => "System.Collections.IEnumerator::MoveNext()",
+                "get_Current()" => "System.Collections.Generic.IEnumerator`1<" + element + ">::get_Current()",
+                "Dispose()" => "System.IDisposable::Dispose()",
+                _ => null,
+            };
+            return original == null ? null : System.Reflection.Emit.OpCodes.Callvirt.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) + " " + original;
+        }
+
         public static long Compute(MetadataReader reader, MethodBodyBlock body, byte[] il)
         {
             var text = new StringBuilder();
+            HashSet<long>? rewrittenLocals = null;
             text.Append("maxstack ").Append(body.MaxStack).Append(" init ").Append(body.LocalVariablesInitialized).Append('\n');
             if (!body.LocalSignature.IsNil)
             {
                 try
                 {
                     var locals = reader.GetStandaloneSignature(body.LocalSignature).DecodeLocalSignature(SignatureText.Instance, null);
-                    text.Append("locals ").Append(string.Join(",", locals)).Append('\n');
+                    for (int i = 0; i < locals.Length; i++)
+                    {
+                        if (locals[i].StartsWith(EnumeratorPrefix, StringComparison.Ordinal))
+                        {
+                            (rewrittenLocals ??= new HashSet<long>()).Add(i);
+                        }
+                    }
+
+                    text.Append("locals ").Append(string.Join(",", locals).Replace(EnumeratorPrefix, "System.Collections.Generic.IEnumerator`1<")).Append('\n');
                 }
                 catch (BadImageFormatException)
                 {
@@ -314,6 +404,12 @@ namespace Pgo.Build.Metadata
                     if (IsDelegateInvoke(reader, ins))
                     {
                         text.Append("invoke\n");
+                        continue;
+                    }
+
+                    if (rewrittenLocals != null && EnumeratorSpelling(reader, ins, rewrittenLocals) is string original)
+                    {
+                        text.Append(original).Append('\n');
                         continue;
                     }
 

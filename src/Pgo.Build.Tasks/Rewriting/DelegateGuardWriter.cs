@@ -62,6 +62,9 @@ namespace Pgo.Build.Rewriting
             }
         }
 
+        /// <summary>The attributes every added method carries: CompilerGenerated, DebuggerHidden, StackTraceHidden (.NET 6 on).</summary>
+        public IReadOnlyList<MethodReference> Attributes => _attributes;
+
         /// <summary>
         /// Closures are recognised through <c>Delegate.HasSingleTarget</c> (public from .NET 9 on): an assembly for an
         /// older framework gets guards for cached delegates only.

@@ -22,6 +22,12 @@ namespace Pgo.Build.Rewriting
     {
         /// <summary>One line per guarded site (<c>Type.Method IL_xxxx: target (source), ...</c>), for <c>pgo top --project</c>.</summary>
         public IReadOnlyList<string> Guarded { get; init; } = Array.Empty<string>();
+
+        /// <summary>The foreach rewrite's build line (null when it did not run).</summary>
+        public string? EnumeratorSummary { get; init; }
+
+        /// <summary>One line per rewritten <c>foreach</c> (<c>Type.Method IL_xxxx: List&lt;T&gt; (share)</c>).</summary>
+        public IReadOnlyList<string> Enumerated { get; init; } = Array.Empty<string>();
     }
 
     /// <summary>
@@ -34,12 +40,12 @@ namespace Pgo.Build.Rewriting
     {
         /// <summary>What the stage would guard in this assembly with these hint files, without touching any file.</summary>
         public static DelegateOutcome Plan(string assemblyPath, IReadOnlyList<RuntimeRecord> records, IReadOnlyList<CallEdge> edges) =>
-            Rewrite(assemblyPath, File.ReadAllBytes(assemblyPath), records, edges).Outcome;
+            Rewrite(assemblyPath, File.ReadAllBytes(assemblyPath), records, edges, enumerators: true).Outcome;
 
         /// <summary>The guarded copy of the compiler's output and its PDB (null when nothing is guarded), and the build line.</summary>
         /// <param name="assemblyPath">The compiler's output (its PDB, if any, beside it with the same name).</param>
         public static (byte[]? Assembly, byte[]? Pdb, DelegateOutcome Outcome) Rewrite(string assemblyPath, byte[] image,
-            IReadOnlyList<RuntimeRecord> records, IReadOnlyList<CallEdge> edges, bool ignoreStrongName = false)
+            IReadOnlyList<RuntimeRecord> records, IReadOnlyList<CallEdge> edges, bool ignoreStrongName = false, bool guardDelegates = true, bool enumerators = false)
         {
             string name = Path.GetFileName(assemblyPath);
             string pdbPath = Path.ChangeExtension(assemblyPath, ".pdb");
@@ -73,11 +79,13 @@ namespace Pgo.Build.Rewriting
             }
 
             using var module = ModuleDefinition.ReadModule(new MemoryStream(image, writable: false), parameters);
-            if (DelegateCaches.AllTypes(module).Any(t => t.Name == DelegateGuardWriter.GuardTypeName))
+            if (DelegateCaches.AllTypes(module).Any(t => t.Name == DelegateGuardWriter.GuardTypeName || t.Name == EnumeratorWriter.TypeName))
             {
                 return (null, null, new DelegateOutcome(0, 0, false, $"PGO: {name}: delegate calls already guarded (an earlier rewrite's output), not rewritten again."));
             }
 
+            var attributes = new DelegateGuardWriter(module).Attributes;
+            var (enumerated, enumeratorSummary) = enumerators ? RewriteEnumerators(module, symbols, records, name, attributes) : (new List<ForeachSite>(), null);
             var report = new DelegatePlanReport();
             // A lambda the compiler caches in a field is tested by the cheap reference compare; its closure-style binding
             // (the <>c singleton looks like a display class) would only add a costlier test.
@@ -86,7 +94,7 @@ namespace Pgo.Build.Rewriting
             var caches = new DelegateCachesIndex(DelegateGuardWriter.SupportsClosures(module)
                 ? fields.Concat(DelegateCaches.FindClosures(module).Where(c => !cached.Contains(c.Target))).ToList()
                 : fields);
-            var sites = DelegateSitePlanner.Plan(module, symbols, records, edges, caches, report);
+            var sites = guardDelegates ? DelegateSitePlanner.Plan(module, symbols, records, edges, caches, report) : Array.Empty<PlannedSite>();
             var writer = new DelegateGuardWriter(module);
             var guarded = new List<PlannedSite>();
             foreach (var site in sites)
@@ -109,9 +117,10 @@ namespace Pgo.Build.Rewriting
                 name, guarded.Count, report.Sites, targets, targets == 0 ? "none" : string.Join(", ", bySource), caches.All.Count(c => c.Field != null),
                 report.Uncached, report.Rare, DelegateSitePlanner.MinShare, report.Unreachable, caches.All.Count(c => c.Closure != null), report.RareClosures, DelegateSitePlanner.MinClosureShare);
             var lines = guarded.Select(s => s.Describe()).ToList();
-            if (guarded.Count == 0)
+            var enumeratedLines = enumerated.Select(s => s.Describe()).ToList();
+            if (guarded.Count == 0 && enumerated.Count == 0)
             {
-                return (null, null, new DelegateOutcome(0, 0, false, summary + ".") { Guarded = lines });
+                return (null, null, new DelegateOutcome(0, 0, false, summary + ".") { Guarded = lines, EnumeratorSummary = enumeratorSummary, Enumerated = enumeratedLines });
             }
 
             var output = new MemoryStream();
@@ -130,7 +139,25 @@ namespace Pgo.Build.Rewriting
             }
 
             module.Write(output, writerParameters);
-            return (output.ToArray(), pdbOutput?.ToArray(), new DelegateOutcome(guarded.Count, targets, true, summary + ".") { Guarded = lines });
+            return (output.ToArray(), pdbOutput?.ToArray(), new DelegateOutcome(guarded.Count, targets, true, summary + ".") { Guarded = lines, EnumeratorSummary = enumeratorSummary, Enumerated = enumeratedLines });
+        }
+
+        /// <summary>The foreach rewrite (<see cref="EnumeratorSitePlanner"/>, <see cref="EnumeratorWriter"/>) on the module in memory, and its build line.</summary>
+        private static (List<ForeachSite> Sites, string Summary) RewriteEnumerators(ModuleDefinition module, AssemblySymbols symbols, IReadOnlyList<RuntimeRecord> records, string name, IReadOnlyList<MethodReference> attributes)
+        {
+            var report = new EnumeratorPlanReport();
+            var sites = EnumeratorSitePlanner.Plan(module, symbols, records, report).ToList();
+            var writer = new EnumeratorWriter(module, attributes);
+            foreach (var site in sites)
+            {
+                writer.Rewrite(site);
+            }
+
+            string summary = string.Format(CultureInfo.InvariantCulture,
+                "PGO: {0}: foreach over interfaces: {1} of {2} recorded loops enumerate a List<T> or T[] without allocating ({3} List<T>, {4} T[], {8} kept from the recorded build's rewrite); not rewritten: {5} mostly other collections (under {6:0%}), {7} the same-size rewrite cannot take (enumerator in local 0-3 or other IL).",
+                name, sites.Count, report.Recorded, sites.Count(s => !s.Carried && s.Kind == EnumeratedKind.List), sites.Count(s => !s.Carried && s.Kind == EnumeratedKind.Array),
+                report.OtherCollections, EnumeratorSitePlanner.MinShare, report.Shape, sites.Count(s => s.Carried));
+            return (sites, summary);
         }
 
         private static string SourceText(DelegateTargetSource source) => source switch

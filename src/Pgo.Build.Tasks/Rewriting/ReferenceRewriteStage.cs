@@ -9,7 +9,11 @@ using Pgo.Build.Metadata;
 namespace Pgo.Build.Rewriting
 {
     /// <summary>A reference ILC compiles from a rewritten private copy instead of the file the build resolved.</summary>
-    public sealed record RewrittenReference(string Source, string Output, int Guarded, int Inlined);
+    public sealed record RewrittenReference(string Source, string Output, int Guarded, int Inlined)
+    {
+        /// <summary><c>foreach</c> loops over an interface rewritten for the recorded List&lt;T&gt; or T[].</summary>
+        public int Enumerated { get; init; }
+    }
 
     /// <summary>What the reference stage did, for the build line.</summary>
     public sealed record ReferenceRewriteOutcome(IReadOnlyList<RewrittenReference> Rewritten, int Examined, string Summary);
@@ -26,7 +30,7 @@ namespace Pgo.Build.Rewriting
     {
         public const string DirectoryName = "references";
         public const string StateFileName = "references.state";
-        private const string FormatName = "PGO-REFERENCES-STATE V1";
+        private const string FormatName = "PGO-REFERENCES-STATE V2";
 
         public static ReferenceRewriteOutcome Run(string appName, IEnumerable<string> references, string hintDirectory, RewriteOptions options)
         {
@@ -59,10 +63,10 @@ namespace Pgo.Build.Rewriting
                 else
                 {
                     var outcome = RewriteStage.RewriteCopy(source, output, records, edges, options);
-                    result = outcome == null ? null : new RewrittenReference(source, output, outcome.Guarded.Count, outcome.Inlined);
+                    result = outcome == null ? null : new RewrittenReference(source, output, outcome.Guarded.Count, outcome.Inlined) { Enumerated = outcome.Enumerated.Count };
                 }
 
-                state.Row(source, stamp, result?.Output ?? "", (result?.Guarded ?? 0).ToString(CultureInfo.InvariantCulture), (result?.Inlined ?? 0).ToString(CultureInfo.InvariantCulture));
+                state.Row(source, stamp, result?.Output ?? "", (result?.Guarded ?? 0).ToString(CultureInfo.InvariantCulture), (result?.Inlined ?? 0).ToString(CultureInfo.InvariantCulture), (result?.Enumerated ?? 0).ToString(CultureInfo.InvariantCulture));
                 if (result != null)
                 {
                     rewritten.Add(result);
@@ -82,10 +86,11 @@ namespace Pgo.Build.Rewriting
 
             AtomicFile.WriteIfChanged(statePath, state.ToBytes());
             string summary = rewritten.Count == 0
-                ? string.Format(CultureInfo.InvariantCulture, "PGO: {0}: no reference rewritten for ILC ({1} package or project references examined; none has hot delegate calls or hot callees the profile names).", appName, examined)
+                ? string.Format(CultureInfo.InvariantCulture, "PGO: {0}: no reference rewritten for ILC ({1} package or project references examined; none has hot delegate calls, hot callees or foreach loops over a recorded List<T> or T[] the profile names).", appName, examined)
                 : string.Format(CultureInfo.InvariantCulture, "PGO: {0}: references rewritten for ILC (private copies in {1}): {2}; {3} package or project references examined.",
                     appName, outputDirectory, string.Join(", ", rewritten.Select(r => string.Format(CultureInfo.InvariantCulture,
-                        "{0} ({1} delegate calls guarded, AggressiveInlining on {2} hot callees)", Path.GetFileNameWithoutExtension(r.Source), r.Guarded, r.Inlined))), examined);
+                        "{0} ({1} delegate calls guarded, AggressiveInlining on {2} hot callees{3})", Path.GetFileNameWithoutExtension(r.Source), r.Guarded, r.Inlined,
+                        r.Enumerated > 0 ? string.Format(CultureInfo.InvariantCulture, ", {0} foreach loops over a List<T> or T[] without allocating", r.Enumerated) : ""))), examined);
             return new ReferenceRewriteOutcome(rewritten, examined, summary);
         }
 
@@ -99,10 +104,13 @@ namespace Pgo.Build.Rewriting
                     return result;
                 }
 
-                foreach (var row in TextTable.Read(path, FormatName).Rows.Where(r => r.Length == 5))
+                foreach (var row in TextTable.Read(path, FormatName).Rows.Where(r => r.Length == 6))
                 {
                     var rewritten = row[2].Length == 0 ? null : new RewrittenReference(row[0], row[2],
-                        int.Parse(row[3], NumberStyles.None, CultureInfo.InvariantCulture), int.Parse(row[4], NumberStyles.None, CultureInfo.InvariantCulture));
+                        int.Parse(row[3], NumberStyles.None, CultureInfo.InvariantCulture), int.Parse(row[4], NumberStyles.None, CultureInfo.InvariantCulture))
+                    {
+                        Enumerated = int.Parse(row[5], NumberStyles.None, CultureInfo.InvariantCulture),
+                    };
                     result[row[0]] = (row[1], rewritten);
                 }
             }

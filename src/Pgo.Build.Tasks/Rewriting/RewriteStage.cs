@@ -16,14 +16,20 @@ namespace Pgo.Build.Rewriting
     {
         public static RewriteOptions None { get; } = new RewriteOptions(false, false, InliningStage.DefaultBudget);
 
-        public bool Any => Delegates || Inlining;
+        /// <summary><c>foreach</c> over an interface rewritten for the recorded <c>List&lt;T&gt;</c> or <c>T[]</c> (<c>$(PgoEnumerators)</c>).</summary>
+        public bool Enumerators { get; init; }
 
-        internal string Stamp => string.Format(CultureInfo.InvariantCulture, "delegates={0};inlining={1};budget={2}", Delegates, Inlining, InlineBudget);
+        public bool Any => Delegates || Inlining || Enumerators;
+
+        internal string Stamp => string.Format(CultureInfo.InvariantCulture, "delegates={0};inlining={1};budget={2};enumerators={3}", Delegates, Inlining, InlineBudget, Enumerators);
     }
 
     /// <summary>What the IL consumers did to one assembly: one build line each, and the guarded delegate calls.</summary>
     public sealed record RewriteOutcome(IReadOnlyList<string> Lines, bool Changed)
     {
+        /// <summary><c>Type.Method IL_xxxx: List&lt;T&gt; (share)</c> per rewritten <c>foreach</c>.</summary>
+        public IReadOnlyList<string> Enumerated { get; init; } = Array.Empty<string>();
+
         /// <summary><c>Type.Method IL_xxxx: target (source), ...</c> per guarded delegate call.</summary>
         public IReadOnlyList<string> Guarded { get; init; } = Array.Empty<string>();
 
@@ -171,11 +177,26 @@ namespace Pgo.Build.Rewriting
             int inlined = 0;
             byte[]? image = null;
             byte[]? pdb = null;
-            if (options.Delegates)
+            IReadOnlyList<string> enumerated = Array.Empty<string>();
+            if (options.Delegates || options.Enumerators)
             {
-                var delegates = DelegateRewriter.Rewrite(assemblyPath, original, records, edges, forCompilerOnly);
-                lines.Add(delegates.Outcome.Summary);
-                guarded = delegates.Outcome.Guarded;
+                var delegates = DelegateRewriter.Rewrite(assemblyPath, original, records, edges, forCompilerOnly, options.Delegates, options.Enumerators);
+                if (options.Delegates)
+                {
+                    lines.Add(delegates.Outcome.Summary);
+                    guarded = delegates.Outcome.Guarded;
+                }
+
+                if (delegates.Outcome.EnumeratorSummary != null)
+                {
+                    lines.Add(delegates.Outcome.EnumeratorSummary);
+                    enumerated = delegates.Outcome.Enumerated;
+                }
+                else if (options.Enumerators && !options.Delegates)
+                {
+                    lines.Add(delegates.Outcome.Summary); // why nothing was rewritten (PDB, strong name, earlier output)
+                }
+
                 image = delegates.Assembly;
                 pdb = delegates.Pdb;
             }
@@ -191,7 +212,7 @@ namespace Pgo.Build.Rewriting
                 }
             }
 
-            return (image, pdb, new RewriteOutcome(lines, image != null) { Guarded = guarded, Inlined = inlined });
+            return (image, pdb, new RewriteOutcome(lines, image != null) { Guarded = guarded, Inlined = inlined, Enumerated = enumerated });
         }
 
         /// <summary>

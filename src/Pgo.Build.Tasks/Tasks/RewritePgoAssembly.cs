@@ -27,6 +27,9 @@ namespace Pgo.Build.Tasks
         /// <summary><c>$(PgoInlining)</c>: AggressiveInlining on hot callees.</summary>
         public bool Inlining { get; set; }
 
+        /// <summary><c>$(PgoEnumerators)</c>: foreach over an interface enumerates the recorded List&lt;T&gt; or T[] without allocating.</summary>
+        public bool Enumerators { get; set; }
+
         /// <summary><c>$(PgoInlineBudget)</c>: largest IL body (bytes) that gets the flag.</summary>
         public string? IlBudget { get; set; }
 
@@ -38,7 +41,7 @@ namespace Pgo.Build.Tasks
                 return false;
             }
 
-            var options = new RewriteOptions(Delegates, Inlining, budget);
+            var options = new RewriteOptions(Delegates, Inlining, budget) { Enumerators = Enumerators };
             // What a killed rewrite left beside the compiled assembly and its PDB (App.dll.pgo-<pid>-....tmp).
             string assembly = Path.GetFullPath(Assembly);
             string directory = Path.GetDirectoryName(assembly)!;

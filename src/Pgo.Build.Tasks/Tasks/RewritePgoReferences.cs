@@ -27,6 +27,9 @@ namespace Pgo.Build.Tasks
 
         public bool Inlining { get; set; }
 
+        /// <summary><c>$(PgoEnumerators)</c>: foreach over an interface enumerates the recorded List&lt;T&gt; or T[] without allocating.</summary>
+        public bool Enumerators { get; set; }
+
         public string? IlBudget { get; set; }
 
         /// <summary>The copies to compile, each with the metadata of the reference it replaces and <c>OriginalItemSpec</c>.</summary>
@@ -49,7 +52,7 @@ namespace Pgo.Build.Tasks
                     byPath[Path.GetFullPath(item.GetMetadata("FullPath"))] = item;
                 }
 
-                var outcome = ReferenceRewriteStage.Run(AssemblyName, byPath.Keys, Path.GetFullPath(HintDirectory), new RewriteOptions(Delegates, Inlining, budget));
+                var outcome = ReferenceRewriteStage.Run(AssemblyName, byPath.Keys, Path.GetFullPath(HintDirectory), new RewriteOptions(Delegates, Inlining, budget) { Enumerators = Enumerators });
                 Rewritten = outcome.Rewritten.Select(r =>
                 {
                     var copy = new TaskItem(r.Output);

@@ -114,6 +114,15 @@ namespace Pgo.Tool.Commands
                 w.WriteLine("    guard " + site);
             }
 
+            if (delegates.EnumeratorSummary != null)
+            {
+                w.WriteLine("  foreach: " + WithoutBuildPrefix(delegates.EnumeratorSummary));
+                foreach (var site in delegates.Enumerated.Take(count <= 0 ? int.MaxValue : count))
+                {
+                    w.WriteLine("    enumerate " + site);
+                }
+            }
+
             // NativeAOT publishes: which LINQ ILC gets (the project's own UseSizeOptimizedLinq is not known here).
             var linq = Build.Linq.LinqVariant.Decide("auto", null, HotSelection.HotFunctions(graph, threshold), graph.TotalFlat, assembly.AssemblyName);
             w.WriteLine("  LINQ (NativeAOT publish): " + WithoutBuildPrefix(linq.Summary));

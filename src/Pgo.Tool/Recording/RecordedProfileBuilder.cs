@@ -221,13 +221,14 @@ namespace Pgo.Tool.Recording
         /// </summary>
         private void AddGuardCalls(JittedMethod method, ProfileFunction function, MethodSymbol symbol)
         {
+            string assembly = symbol.SystemName.Substring(0, Math.Max(0, symbol.SystemName.IndexOf('!')));
+            AddEnumeratorCalls(method, function, symbol, assembly);
             var calls = _symbols.GuardCalls(method);
             if (calls.Count == 0)
             {
                 return;
             }
 
-            string assembly = symbol.SystemName.Substring(0, Math.Max(0, symbol.SystemName.IndexOf('!')));
             foreach (var (ilOffset, guard, host) in calls)
             {
                 string handle = guard + "|@|" + host + ", " + assembly;
@@ -242,6 +243,31 @@ namespace Pgo.Tool.Recording
                 };
                 var site = Location(new ProfileLine(function, symbol.LineAt(ilOffset)));
                 var target = Location(new ProfileLine(DelegateTargetFunction(handle), 0));
+                _samples.Add(new ProfileSample(new[] { target, site }, new[] { 0L, 0L, 1L, 0L }, labels));
+            }
+        }
+
+        /// <summary>
+        /// A recorded method of a build whose <c>foreach</c> loops were rewritten for a recorded List&lt;T&gt; or T[]: one
+        /// receiver-type entry per rewritten loop, naming the rewrite's value type, so the next
+        /// build rewrites the same loops (its <c>GetEnumerator</c> was replaced by a direct call and recorded no receivers).
+        /// </summary>
+        private void AddEnumeratorCalls(JittedMethod method, ProfileFunction function, MethodSymbol symbol, string assembly)
+        {
+            foreach (int ilOffset in _symbols.EnumeratorCalls(method))
+            {
+                string handle = IlFingerprint.EnumeratorTypeName + ", " + assembly;
+                var labels = new List<ProfileLabel>
+                {
+                    Num(EmbeddedPgo.IlSizeLabel, symbol.IlSize),
+                    Num(EmbeddedPgo.IlHashLabel, symbol.IlHash),
+                    Num(EmbeddedPgo.KindLabel, InstrumentationKind.HandleHistogramTypes),
+                    Num(EmbeddedPgo.IlOffsetLabel, ilOffset),
+                    Num(EmbeddedPgo.OtherLabel, 0),
+                    new ProfileLabel(EmbeddedPgo.TypeLabel, handle, 0, ""),
+                };
+                var site = Location(new ProfileLine(function, symbol.LineAt(ilOffset)));
+                var target = Location(new ProfileLine(TypeFunction(handle), 0));
                 _samples.Add(new ProfileSample(new[] { target, site }, new[] { 0L, 0L, 1L, 0L }, labels));
             }
         }

@@ -82,6 +82,14 @@ namespace Pgo.Tool.Recording
             return assembly == null ? Array.Empty<(int, string, string)>() : IlFingerprint.GuardCalls(assembly.Reader, assembly.GetIl(method.Token));
         }
 
+        /// <summary>The IL offsets of a method's <c>foreach</c> loops rewritten by Pgo.Build (IlFingerprint.EnumeratorCalls).</summary>
+        public IReadOnlyList<int> EnumeratorCalls(JittedMethod method)
+        {
+            _trace.Modules.TryGetValue(method.ModuleId, out var path);
+            var assembly = path == null || method.Token == 0 ? null : Assembly(path);
+            return assembly == null ? Array.Empty<int>() : IlFingerprint.EnumeratorCalls(assembly.Reader, assembly.GetIl(method.Token));
+        }
+
         /// <summary>
         /// A method whose module cannot be read here (a trace from another machine): its identity from the runtime's
         /// own names, in our format: readable <c>Ns.Outer.Inner.Method</c> and <c>Asm!Ns.Outer`1+Inner::Method(args)</c>

@@ -76,6 +76,115 @@ namespace DelegateTarget
         }
     }
 
+    /// <summary>
+    /// <c>foreach</c> over interfaces (no delegates): the recording sees a <c>List&lt;T&gt;</c> or an array at each
+    /// <c>GetEnumerator</c>, and the checks pass everything else. Four locals come first, so the enumerator's is not one of
+    /// the one-byte <c>ldloc.0-3</c> the same-size rewrite cannot widen.
+    /// </summary>
+    public static class Sequences
+    {
+        public static long Total(IEnumerable<int> values, int scale)
+        {
+            long total = 0;
+            int count = 0, min = int.MaxValue, max = int.MinValue;
+            foreach (var v in values)
+            {
+                total += (long)v * scale;
+                count++;
+                min = Math.Min(min, v);
+                max = Math.Max(max, v);
+            }
+
+            return total + count * 1000L + min + max;
+        }
+
+        /// <summary>Generic code: the recording sees <c>Order[]</c> (T is a class, shared code).</summary>
+        public static int Names<T>(IEnumerable<T> items) where T : class?
+        {
+            int count = 0, nulls = 0, hash = 17, length = 0;
+            foreach (var item in items)
+            {
+                count++;
+                if (item == null)
+                {
+                    nulls++;
+                    continue;
+                }
+
+                hash = hash * 31 + item.GetHashCode() % 97;
+                length += item.ToString()!.Length;
+            }
+
+            return count + nulls * 100 + length;
+        }
+
+        /// <summary>Appends every value to <paramref name="sink"/>: the same list makes the enumeration see its own change.</summary>
+        public static int Copy(IReadOnlyList<int> values, List<int> sink)
+        {
+            int copied = 0, a = 1, b = 2, c = 3;
+            foreach (var v in values)
+            {
+                if (sink.Count > 10_000)
+                {
+                    break;
+                }
+
+                sink.Add(v + a + b + c);
+                copied++;
+            }
+
+            return copied;
+        }
+
+        /// <summary>Object elements: a <c>List&lt;string&gt;</c> arrives through covariance, which is not a <c>List&lt;object&gt;</c>.</summary>
+        public static string Describe(IEnumerable<object> items)
+        {
+            string text = "", separator = "";
+            int count = 0, x = 0;
+            foreach (var item in items)
+            {
+                text += separator + item;
+                separator = ",";
+                count += 1 + x;
+            }
+
+            return count + ":" + text;
+        }
+    }
+
+    /// <summary>A list that re-implements <c>IEnumerable&lt;int&gt;</c>: its own enumerator must run, not <c>List&lt;int&gt;</c>'s.</summary>
+    public sealed class Reversed : List<int>, IEnumerable<int>
+    {
+        IEnumerator<int> IEnumerable<int>.GetEnumerator()
+        {
+            for (int i = Count - 1; i >= 0; i--)
+            {
+                yield return this[i];
+            }
+        }
+    }
+
+    /// <summary>An enumerable whose enumerator fails on the second element and records its disposal.</summary>
+    public sealed class Failing : IEnumerable<int>
+    {
+        public static int Disposed;
+
+        public IEnumerator<int> GetEnumerator()
+        {
+            try
+            {
+                yield return 1;
+                throw new InvalidOperationException("enumerator failed");
+            }
+            finally
+            {
+                Disposed++;
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
     /// <summary>The calls both modes make: the same lambdas (the same compiler caches) in training and in the checks.</summary>
     public static class Work
     {
@@ -113,7 +222,7 @@ namespace DelegateTarget
             string mode = args.Length > 0 ? args[0] : "check";
             int rounds = args.Length > 1 ? int.Parse(args[1]) : 2000;
             _frames = mode == "check-frames";
-            return mode == "train" ? Train(rounds) : Check();
+            return mode == "train" ? Train(rounds) : mode == "alloc" ? Allocations() : Check();
         }
 
         public static string Upper(string word) => word.ToUpperInvariant();
@@ -126,6 +235,9 @@ namespace DelegateTarget
             var orders = Orders(4000);
             var points = Points(4000);
             var words = new[] { "alpha", "beta", "gamma", "delta" };
+            var numbers = new List<int>(Enumerable.Range(0, 4000));
+            var sink = new List<int>();
+            var objects = new List<object> { "a", 1, 2.5 };
             long sum = 0;
             for (int r = 0; r < rounds; r++)
             {
@@ -134,9 +246,37 @@ namespace DelegateTarget
                 sum += Work.Codes(points).Length;
                 sum += Work.Shout(words).Length;
                 sum += Work.AboveThreshold(orders, r % 7);
+                sum += Sequences.Total(numbers, r % 3);
+                sum += Sequences.Names(orders);
+                sink.Clear();
+                sum += Sequences.Copy(numbers, sink);
+                sum += Sequences.Describe(objects).Length;
             }
 
             Console.WriteLine("trained " + sum);
+            return 0;
+        }
+
+        /// <summary>Bytes allocated by 1,000 enumerations of a list and of an array through the foreach loops over interfaces.</summary>
+        private static int Allocations()
+        {
+            var list = new List<int> { 5, -2, 9, 4 };
+            var orders = Orders(4);
+            long sum = Sequences.Total(list, 1) + Sequences.Names(orders);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 1000; i++)
+            {
+                sum += Sequences.Total(list, 1);
+            }
+
+            long middle = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 1000; i++)
+            {
+                sum += Sequences.Names(orders);
+            }
+
+            long after = GC.GetAllocatedBytesForCurrentThread();
+            Console.WriteLine("list: " + (middle - before) + " bytes, array: " + (after - middle) + " bytes (" + sum + ")");
             return 0;
         }
 
@@ -181,6 +321,28 @@ namespace DelegateTarget
             Print("a lambda at the closure's call", () => Helpers.Count(orders, o => o.Quantity == 4));
             Print("null at the closure's call", () => Helpers.Count<Order>(orders, null!));
             Print("other lambda", () => Helpers.Filter(points, p => p.X == p.Y));
+
+            // foreach over interfaces: the recorded List<T> / T[] and everything else at the same loops.
+            var list = new List<int> { 5, -2, 9, 4 };
+            Print("foreach list", () => Sequences.Total(list, 3));
+            Print("foreach array", () => Sequences.Total(new[] { 5, -2, 9, 4 }, 3));
+            Print("foreach other collection", () => Sequences.Total(new SortedSet<int> { 5, -2, 9, 4 }, 3));
+            Print("foreach iterator", () => Sequences.Total(Enumerable.Range(1, 5).Select(i => i * i), 2));
+            Print("foreach empty list", () => Sequences.Total(new List<int>(), 3));
+            Print("foreach empty array", () => Sequences.Total(Array.Empty<int>(), 3));
+            Print("foreach null", () => Sequences.Total(null!, 3));
+            Print("foreach list re-implementing IEnumerable", () => { var r = new Reversed { 1, 2, 30 }; return Sequences.Describe(r.Select(i => (object)i)) + " " + Sequences.Total(r, 1) + " " + string.Join(",", (IEnumerable<int>)r); });
+            Print("foreach failing enumerator", () => Sequences.Total(new Failing(), 1));
+            Print("failing enumerator disposed", () => Failing.Disposed);
+            Print("foreach list modified while enumerated", () => { var grow = new List<int> { 1, 2, 3 }; return Sequences.Copy(grow, grow); });
+            Print("foreach list copied", () => { var to = new List<int>(); return Sequences.Copy(list, to) + " " + string.Join(",", to); });
+            Print("foreach array as IReadOnlyList", () => { var to = new List<int>(); return Sequences.Copy(new[] { 7, 8 }, to) + " " + string.Join(",", to); });
+            Print("foreach generic array", () => Sequences.Names(orders));
+            Print("foreach generic list", () => Sequences.Names(new List<Order>(orders)));
+            Print("foreach generic array with nulls", () => Sequences.Names(new Order?[] { null, new Order(3), null }));
+            Print("foreach covariant list", () => Sequences.Describe(new List<string> { "x", "y" }));
+            Print("foreach covariant array", () => Sequences.Describe(new[] { "x", "y", "z" }));
+            Print("foreach object list", () => Sequences.Describe(new List<object> { "x", 1 }));
             return 0;
         }
 

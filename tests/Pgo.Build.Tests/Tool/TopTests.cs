@@ -365,6 +365,19 @@ namespace Pgo.Build.Tests.Tool
 
         /// <summary>A profile without runtime data (Pyroscope's names): the report shows the sampled-edge receiver types a build would write.</summary>
         [TestMethod]
+        public void Assembly_option_lists_the_foreach_loops_a_build_would_rewrite()
+        {
+            var r = Rewriting.DelegateFixture.Get();
+
+            var (code, output, err) = Pgo("top", r.ProfilePath, "--no-cache", "--assembly", r.Assembly);
+
+            Assert.AreEqual(0, code, err);
+            StringAssert.Contains(output, "  foreach: foreach over interfaces: 4 of 4 recorded loops enumerate a List<T> or T[] without allocating (3 List<T>, 1 T[], 0 kept from the recorded build's rewrite)");
+            StringAssert.Contains(output, "    enumerate DelegateTarget.Sequences.Total IL_0012: List<T> (100% of the recorded receivers)");
+            StringAssert.Contains(output, "    enumerate DelegateTarget.Sequences.Names IL_000a: T[] (100% of the recorded receivers)");
+        }
+
+        [TestMethod]
         public void Assembly_option_shows_receiver_types_from_sampled_edges()
         {
             var r = RecordedFixture.Get();

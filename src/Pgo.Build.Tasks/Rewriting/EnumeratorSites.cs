@@ -1,0 +1,319 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Mono.Cecil;
+using Mono.Cecil.Cil;
+using Pgo.Build.Metadata;
+using Pgo.Build.Profiles;
+using Pgo.Build.RuntimePgo;
+
+namespace Pgo.Build.Rewriting
+{
+    /// <summary>The collection a <c>foreach</c> over an interface mostly enumerated, by the runtime's receiver types.</summary>
+    internal enum EnumeratedKind
+    {
+        List,
+        Array,
+    }
+
+    /// <summary>
+    /// A <c>foreach</c> over an interface-typed collection as the C# compiler writes it: <c>callvirt
+    /// IEnumerable&lt;T&gt;::GetEnumerator</c> into a local <c>e</c>, a loop of <c>e.MoveNext()</c> and <c>e.Current</c>, a
+    /// finally that disposes <c>e</c> when it is not null, and no other use of <c>e</c>. Every use of <c>e</c> is a
+    /// two-byte <c>ldloc.s</c>/<c>stloc.s</c> (or a four-byte long form), so the rewrite to a value-type enumerator
+    /// (<c>ldloca.s</c>, <c>call</c>) keeps every instruction's size and IL offset.
+    /// </summary>
+    internal sealed class ForeachSite
+    {
+        public ForeachSite(MethodDefinition method, Instruction getEnumerator, VariableDefinition enumerator, TypeReference element, IReadOnlyList<Instruction> loads)
+        {
+            Method = method;
+            GetEnumerator = getEnumerator;
+            Enumerator = enumerator;
+            Element = element;
+            Loads = loads;
+        }
+
+        public MethodDefinition Method { get; }
+        public Instruction GetEnumerator { get; }
+        public VariableDefinition Enumerator { get; }
+
+        /// <summary>T of the site's <c>IEnumerable&lt;T&gt;</c>, in the method's generic context.</summary>
+        public TypeReference Element { get; }
+
+        /// <summary>Every <c>ldloc</c> of the enumerator, each followed by its call (or, in the finally, a null test).</summary>
+        public IReadOnlyList<Instruction> Loads { get; }
+
+        public EnumeratedKind Kind { get; set; }
+        public double Share { get; set; }
+
+        /// <summary>Kept from a recording of a rewritten build (its loop leaves no receiver types).</summary>
+        public bool Carried { get; set; }
+
+        public string Describe() => Carried
+            ? string.Format(CultureInfo.InvariantCulture, "{0} IL_{1:x4}: kept from the recorded build's rewrite", DelegateNames.Method(Method), GetEnumerator.Offset)
+            : string.Format(CultureInfo.InvariantCulture, "{0} IL_{1:x4}: {2} ({3:0%} of the recorded receivers)",
+                DelegateNames.Method(Method), GetEnumerator.Offset, Kind == EnumeratedKind.List ? "List<T>" : "T[]", Share);
+    }
+
+    /// <summary>What the enumerator planner saw, for the build line.</summary>
+    internal sealed class EnumeratorPlanReport
+    {
+        /// <summary><c>foreach</c> loops over an interface with recorded receiver types at their <c>GetEnumerator</c>.</summary>
+        public int Recorded { get; set; }
+
+        /// <summary>Recorded loops whose collection was mostly neither a <c>List&lt;T&gt;</c> nor a <c>T[]</c> of the loop's T.</summary>
+        public int OtherCollections { get; set; }
+
+        /// <summary>Recorded loops the same-size rewrite cannot take (enumerator in local 0-3, unusual IL).</summary>
+        public int Shape { get; set; }
+    }
+
+    /// <summary>
+    /// Finds the <c>foreach</c> loops over an interface whose recorded receivers at <c>GetEnumerator</c> were mostly one
+    /// <c>List&lt;T&gt;</c> or <c>T[]</c> (exact IL offsets: only methods unchanged since the recording).
+    /// </summary>
+    internal static class EnumeratorSitePlanner
+    {
+        /// <summary>Smallest share of a loop's recorded receivers the list or array needs.</summary>
+        public const double MinShare = 0.5;
+
+        public static IReadOnlyList<ForeachSite> Plan(ModuleDefinition module, AssemblySymbols symbols, IReadOnlyList<RuntimeRecord> records, EnumeratorPlanReport report)
+        {
+            string prefix = symbols.AssemblyName + "!";
+            var bySystemName = new Dictionary<string, MethodSymbol>(StringComparer.Ordinal);
+            foreach (var m in symbols.Methods())
+            {
+                bySystemName[m.SystemName] = m;
+            }
+
+            var sites = new List<ForeachSite>();
+            var histograms = records.Where(r => r.Kind == InstrumentationKind.HandleHistogramTypes && r.Method.StartsWith(prefix, StringComparison.Ordinal) && r.Handle.Length > 0);
+            foreach (var group in histograms.GroupBy(r => (r.Method, r.IlOffset)).OrderBy(g => g.Key.Method, StringComparer.Ordinal).ThenBy(g => g.Key.IlOffset))
+            {
+                if (!bySystemName.TryGetValue(group.Key.Method, out var symbol) || !(module.LookupToken(symbol.Token) is MethodDefinition method) || !method.HasBody)
+                {
+                    continue;
+                }
+
+                // Exact offsets only: the rewrite keys on the call the runtime saw.
+                var exact = group.Where(r => r.IlHash == symbol.IlHash && r.IlSize == symbol.IlSize).ToList();
+                var call = exact.Count == 0 ? null : method.Body.Instructions.FirstOrDefault(i => i.Offset == group.Key.IlOffset);
+                if (call == null || !IsGetEnumerator(call, out var element))
+                {
+                    continue;
+                }
+
+                report.Recorded++;
+                if (exact.Any(r => r.Handle.StartsWith(Metadata.IlFingerprint.EnumeratorTypeName + ",", StringComparison.Ordinal)))
+                {
+                    // A recording of a rewritten build: the loop enumerated through the rewrite (pgo record notes it).
+                    var carried = Match(method, call, element);
+                    if (carried == null)
+                    {
+                        report.Shape++;
+                    }
+                    else
+                    {
+                        carried.Carried = true;
+                        carried.Share = 1;
+                        sites.Add(carried);
+                    }
+
+                    continue;
+                }
+
+                long total = Saturating.Sum(exact.Select(r => r.Value));
+                long lists = 0, arrays = 0;
+                foreach (var r in exact)
+                {
+                    var type = QualifiedTypeName.Parse(r.Handle);
+                    if (type == null)
+                    {
+                        continue;
+                    }
+
+                    if (IsArrayOf(type, element))
+                    {
+                        arrays = Saturating.Add(arrays, r.Value);
+                    }
+                    else if (type.ArrayRanks.Count == 0 && type.FullName == "System.Collections.Generic.List`1" && type.Arguments.Count == 1 && Same(type.Arguments[0], element))
+                    {
+                        lists = Saturating.Add(lists, r.Value);
+                    }
+                }
+
+                var kind = lists >= arrays ? EnumeratedKind.List : EnumeratedKind.Array;
+                double share = total <= 0 ? 0 : (double)Math.Max(lists, arrays) / total;
+                if (share < MinShare)
+                {
+                    report.OtherCollections++;
+                    continue;
+                }
+
+                var site = Match(method, call, element);
+                if (site == null)
+                {
+                    report.Shape++;
+                    continue;
+                }
+
+                site.Kind = kind;
+                site.Share = share;
+                sites.Add(site);
+            }
+
+            return sites;
+        }
+
+        /// <summary><c>callvirt IEnumerable&lt;T&gt;::GetEnumerator()</c>, with its T.</summary>
+        public static bool IsGetEnumerator(Instruction ins, out TypeReference element)
+        {
+            element = null!;
+            if (ins.OpCode.Code != Code.Callvirt || !(ins.Operand is MethodReference m) || m.Name != "GetEnumerator" || m.Parameters.Count != 0
+                || !(m.DeclaringType is GenericInstanceType declaring) || declaring.ElementType.FullName != "System.Collections.Generic.IEnumerable`1"
+                || (ins.Previous != null && (ins.Previous.OpCode.Code == Code.Constrained || ins.Previous.OpCode.Code == Code.Tail)))
+            {
+                return false;
+            }
+
+            element = declaring.GenericArguments[0];
+            return true;
+        }
+
+        /// <summary>The whole loop around <paramref name="call"/> when it has exactly the compiler's shape; null otherwise.</summary>
+        public static ForeachSite? Match(MethodDefinition method, Instruction call, TypeReference element)
+        {
+            var store = call.Next;
+            var local = store == null ? null : StoredLocal(method, store);
+            if (local == null || !(local.VariableType is GenericInstanceType localType) || localType.ElementType.FullName != "System.Collections.Generic.IEnumerator`1"
+                || !SameReference(localType.GenericArguments[0], element))
+            {
+                return null;
+            }
+
+            var loads = new List<Instruction>();
+            bool current = false, moveNext = false, dispose = false;
+            foreach (var ins in method.Body.Instructions)
+            {
+                if (ins == store)
+                {
+                    continue;
+                }
+
+                if (StoredLocal(method, ins) == local || AddressedLocal(method, ins) == local)
+                {
+                    return null;
+                }
+
+                if (LoadedLocal(method, ins, out bool shortForm) != local)
+                {
+                    continue;
+                }
+
+                if (shortForm)
+                {
+                    return null; // ldloc.0-3: one byte, too small for ldloca
+                }
+
+                var next = ins.Next;
+                if (next == null)
+                {
+                    return null;
+                }
+
+                if (next.OpCode.Code == Code.Callvirt && next.Operand is MethodReference m && m.Parameters.Count == 0)
+                {
+                    string declaring = m.DeclaringType.GetElementType().FullName;
+                    if (m.Name == "get_Current" && declaring == "System.Collections.Generic.IEnumerator`1" && m.DeclaringType is GenericInstanceType g && SameReference(g.GenericArguments[0], element))
+                    {
+                        current = true;
+                    }
+                    else if (m.Name == "MoveNext" && declaring == "System.Collections.IEnumerator")
+                    {
+                        moveNext = true;
+                    }
+                    else if (m.Name == "Dispose" && declaring == "System.IDisposable" && InFinally(method, ins))
+                    {
+                        dispose = true;
+                    }
+                    else
+                    {
+                        return null;
+                    }
+                }
+                else if (!((next.OpCode.Code == Code.Brfalse || next.OpCode.Code == Code.Brfalse_S) && InFinally(method, ins)))
+                {
+                    return null;
+                }
+
+                loads.Add(ins);
+            }
+
+            return current && moveNext && dispose ? new ForeachSite(method, call, local, element, loads) : null;
+        }
+
+        private static bool InFinally(MethodDefinition method, Instruction ins) =>
+            method.Body.ExceptionHandlers.Any(h => h.HandlerType == ExceptionHandlerType.Finally && ins.Offset >= h.HandlerStart.Offset && (h.HandlerEnd == null || ins.Offset < h.HandlerEnd.Offset));
+
+        private static VariableDefinition? StoredLocal(MethodDefinition method, Instruction ins) => ins.OpCode.Code switch
+        {
+            Code.Stloc_0 => method.Body.Variables[0],
+            Code.Stloc_1 => method.Body.Variables[1],
+            Code.Stloc_2 => method.Body.Variables[2],
+            Code.Stloc_3 => method.Body.Variables[3],
+            Code.Stloc_S or Code.Stloc => ins.Operand as VariableDefinition,
+            _ => null,
+        };
+
+        private static VariableDefinition? AddressedLocal(MethodDefinition method, Instruction ins) =>
+            ins.OpCode.Code == Code.Ldloca || ins.OpCode.Code == Code.Ldloca_S ? ins.Operand as VariableDefinition : null;
+
+        private static VariableDefinition? LoadedLocal(MethodDefinition method, Instruction ins, out bool shortForm)
+        {
+            shortForm = ins.OpCode.Code is Code.Ldloc_0 or Code.Ldloc_1 or Code.Ldloc_2 or Code.Ldloc_3;
+            return ins.OpCode.Code switch
+            {
+                Code.Ldloc_0 => method.Body.Variables[0],
+                Code.Ldloc_1 => method.Body.Variables[1],
+                Code.Ldloc_2 => method.Body.Variables[2],
+                Code.Ldloc_3 => method.Body.Variables[3],
+                Code.Ldloc_S or Code.Ldloc => ins.Operand as VariableDefinition,
+                _ => null,
+            };
+        }
+
+        private static bool SameReference(TypeReference a, TypeReference b) => a.FullName == b.FullName;
+
+        /// <summary>A recorded type (the runtime's name) against a type of the IL; generic parameters match anything (the rewrite's test is exact).</summary>
+        internal static bool Same(QualifiedTypeName recorded, TypeReference type) => recorded.ArrayRanks.Count == 0 && SameIgnoringRanks(recorded, type);
+
+        /// <summary>A recorded one-dimensional array <c>X[]</c> of the IL's <paramref name="element"/> X (not itself an array).</summary>
+        internal static bool IsArrayOf(QualifiedTypeName recorded, TypeReference element) =>
+            recorded.ArrayRanks.Count == 1 && recorded.ArrayRanks[0] == 1 && !(element is ArrayType) && SameIgnoringRanks(recorded, element);
+
+        private static bool SameIgnoringRanks(QualifiedTypeName recorded, TypeReference type)
+        {
+            if (type is GenericParameter)
+            {
+                return true;
+            }
+
+            if (type is GenericInstanceType generic)
+            {
+                return recorded.FullName == RuntimeName(generic.ElementType) && recorded.Arguments.Count == generic.GenericArguments.Count
+                    && recorded.Arguments.Zip(generic.GenericArguments, (r, t) => Same(r, t)).All(x => x);
+            }
+
+            if (type is ArrayType)
+            {
+                return false; // arrays of arrays: not read
+            }
+
+            return recorded.Arguments.Count == 0 && !(type is TypeSpecification) && recorded.FullName == RuntimeName(type);
+        }
+
+        private static string RuntimeName(TypeReference type) => type.FullName.Replace('/', '+');
+    }
+}
