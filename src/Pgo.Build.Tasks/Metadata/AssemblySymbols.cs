@@ -197,10 +197,30 @@ namespace Pgo.Build.Metadata
         /// <summary>The nested type the delegate-call rewrite puts its guards in (Rewriting.DelegateGuardWriter).</summary>
         public const string DelegateGuardTypeName = "<PgoDelegateGuards>";
 
-        /// <summary>The value-type enumerator the foreach rewrite adds (Rewriting.EnumeratorWriter).</summary>
-        public const string EnumeratorTypeName = "<PgoEnumerator>`1";
+        /// <summary>The value-type enumerator the foreach rewrite adds for loops over a recorded List&lt;T&gt; (Rewriting.EnumeratorWriter).</summary>
+        public const string ListEnumeratorTypeName = "<PgoListEnumerator>`1";
 
-        private const string EnumeratorPrefix = EnumeratorTypeName + "<";
+        /// <summary>The value-type enumerator the foreach rewrite adds for loops over a recorded T[] (Rewriting.EnumeratorWriter).</summary>
+        public const string ArrayEnumeratorTypeName = "<PgoArrayEnumerator>`1";
+
+        private static readonly string[] EnumeratorPrefixes = { ListEnumeratorTypeName + "<", ArrayEnumeratorTypeName + "<" };
+
+        /// <summary>Whether <paramref name="name"/> is (or starts with) one of the foreach rewrite's value types.</summary>
+        public static bool IsEnumeratorType(string name) =>
+            name.StartsWith(ListEnumeratorTypeName, StringComparison.Ordinal) || name.StartsWith(ArrayEnumeratorTypeName, StringComparison.Ordinal);
+
+        private static string? EnumeratorPrefixOf(string text)
+        {
+            foreach (string prefix in EnumeratorPrefixes)
+            {
+                if (text.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    return prefix;
+                }
+            }
+
+            return null;
+        }
 
         /// <summary>
         /// The calls of a method's IL to guards of the delegate-call rewrite: (IL offset, guard name, the guard's
@@ -251,9 +271,9 @@ namespace Pgo.Build.Metadata
         /// notes them, since the rewritten loop leaves no receiver types of its own there. Empty for other methods or IL this
         /// reader rejects.
         /// </summary>
-        public static IReadOnlyList<int> EnumeratorCalls(MetadataReader reader, byte[] il)
+        public static IReadOnlyList<(int IlOffset, string Type)> EnumeratorCalls(MetadataReader reader, byte[] il)
         {
-            var result = new List<int>();
+            var result = new List<(int, string)>();
             try
             {
                 foreach (var ins in IlReader.Read(il))
@@ -262,9 +282,10 @@ namespace Pgo.Build.Metadata
                         && MetadataTokens.EntityHandle(ins.Token).Kind == HandleKind.MemberReference)
                     {
                         string called = TokenText.Of(reader, MetadataTokens.Handle(ins.Token));
-                        if (called.StartsWith(EnumeratorPrefix, StringComparison.Ordinal) && called.EndsWith(">::" + EnumeratorOf, StringComparison.Ordinal))
+                        string? prefix = EnumeratorPrefixOf(called);
+                        if (prefix != null && called.EndsWith(">::" + EnumeratorOf, StringComparison.Ordinal))
                         {
-                            result.Add(ins.Offset);
+                            result.Add((ins.Offset, prefix.Substring(0, prefix.Length - 1)));
                         }
                     }
                 }
@@ -346,12 +367,13 @@ namespace Pgo.Build.Metadata
 
             string called = TokenText.Of(reader, MetadataTokens.Handle(ins.Token));
             int end = called.LastIndexOf(">::", StringComparison.Ordinal);
-            if (!called.StartsWith(EnumeratorPrefix, StringComparison.Ordinal) || end < 0)
+            string? prefix = EnumeratorPrefixOf(called);
+            if (prefix == null || end < 0)
             {
                 return null;
             }
 
-            string element = called.Substring(EnumeratorPrefix.Length, end - EnumeratorPrefix.Length);
+            string element = called.Substring(prefix.Length, end - prefix.Length);
             string member = called.Substring(end + 3);
             string? original = member switch
             {
@@ -376,13 +398,19 @@ namespace Pgo.Build.Metadata
                     var locals = reader.GetStandaloneSignature(body.LocalSignature).DecodeLocalSignature(SignatureText.Instance, null);
                     for (int i = 0; i < locals.Length; i++)
                     {
-                        if (locals[i].StartsWith(EnumeratorPrefix, StringComparison.Ordinal))
+                        if (EnumeratorPrefixOf(locals[i]) != null)
                         {
                             (rewrittenLocals ??= new HashSet<long>()).Add(i);
                         }
                     }
 
-                    text.Append("locals ").Append(string.Join(",", locals).Replace(EnumeratorPrefix, "System.Collections.Generic.IEnumerator`1<")).Append('\n');
+                    string joined = string.Join(",", locals);
+                    foreach (string prefix in EnumeratorPrefixes)
+                    {
+                        joined = joined.Replace(prefix, "System.Collections.Generic.IEnumerator`1<");
+                    }
+
+                    text.Append("locals ").Append(joined).Append('\n');
                 }
                 catch (BadImageFormatException)
                 {

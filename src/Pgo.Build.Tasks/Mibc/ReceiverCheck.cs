@@ -36,7 +36,7 @@ namespace Pgo.Build.Mibc
         /// <summary>False only when the receiver is known not to fit the call at <paramref name="ilOffset"/>.</summary>
         public bool MayReceive(int methodToken, int ilOffset, string assemblyQualifiedType)
         {
-            if (assemblyQualifiedType.StartsWith(IlFingerprint.EnumeratorTypeName + ",", StringComparison.Ordinal))
+            if (IlFingerprint.IsEnumeratorType(assemblyQualifiedType))
             {
                 return false; // pgo record's note of a rewritten foreach (for the IL rewrite), never a receiver
             }

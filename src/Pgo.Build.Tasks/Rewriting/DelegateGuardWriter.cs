@@ -312,7 +312,8 @@ namespace Pgo.Build.Rewriting
             return instance;
         }
 
-        private static MethodReference Method(TypeReference declaring, string name, TypeReference returns, bool hasThis, params TypeReference[] parameters)
+        /// <summary>A reference to a method of <paramref name="declaring"/> (the IL consumers' one way to name a framework method).</summary>
+        internal static MethodReference Method(TypeReference declaring, string name, TypeReference returns, bool hasThis, params TypeReference[] parameters)
         {
             var method = new MethodReference(name, returns, declaring) { HasThis = hasThis };
             foreach (var p in parameters)

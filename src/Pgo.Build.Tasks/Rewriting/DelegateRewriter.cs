@@ -79,7 +79,7 @@ namespace Pgo.Build.Rewriting
             }
 
             using var module = ModuleDefinition.ReadModule(new MemoryStream(image, writable: false), parameters);
-            if (DelegateCaches.AllTypes(module).Any(t => t.Name == DelegateGuardWriter.GuardTypeName || t.Name == EnumeratorWriter.TypeName))
+            if (DelegateCaches.AllTypes(module).Any(t => t.Name == DelegateGuardWriter.GuardTypeName || IlFingerprint.IsEnumeratorType(t.Name)))
             {
                 return (null, null, new DelegateOutcome(0, 0, false, $"PGO: {name}: delegate calls already guarded (an earlier rewrite's output), not rewritten again."));
             }

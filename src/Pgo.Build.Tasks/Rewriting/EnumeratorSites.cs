@@ -52,7 +52,7 @@ namespace Pgo.Build.Rewriting
         public bool Carried { get; set; }
 
         public string Describe() => Carried
-            ? string.Format(CultureInfo.InvariantCulture, "{0} IL_{1:x4}: kept from the recorded build's rewrite", DelegateNames.Method(Method), GetEnumerator.Offset)
+            ? string.Format(CultureInfo.InvariantCulture, "{0} IL_{1:x4}: {2} (kept from the recorded build's rewrite)", DelegateNames.Method(Method), GetEnumerator.Offset, Kind == EnumeratedKind.List ? "List<T>" : "T[]")
             : string.Format(CultureInfo.InvariantCulture, "{0} IL_{1:x4}: {2} ({3:0%} of the recorded receivers)",
                 DelegateNames.Method(Method), GetEnumerator.Offset, Kind == EnumeratedKind.List ? "List<T>" : "T[]", Share);
     }
@@ -106,7 +106,8 @@ namespace Pgo.Build.Rewriting
                 }
 
                 report.Recorded++;
-                if (exact.Any(r => r.Handle.StartsWith(Metadata.IlFingerprint.EnumeratorTypeName + ",", StringComparison.Ordinal)))
+                var marker = exact.FirstOrDefault(r => Metadata.IlFingerprint.IsEnumeratorType(r.Handle));
+                if (marker != null)
                 {
                     // A recording of a rewritten build: the loop enumerated through the rewrite (pgo record notes it).
                     var carried = Match(method, call, element);
@@ -118,6 +119,7 @@ namespace Pgo.Build.Rewriting
                     {
                         carried.Carried = true;
                         carried.Share = 1;
+                        carried.Kind = marker.Handle.StartsWith(Metadata.IlFingerprint.ArrayEnumeratorTypeName, StringComparison.Ordinal) ? EnumeratedKind.Array : EnumeratedKind.List;
                         sites.Add(carried);
                     }
 

@@ -6,29 +6,21 @@ using Mono.Cecil.Cil;
 namespace Pgo.Build.Rewriting
 {
     /// <summary>
-    /// Rewrites <see cref="ForeachSite"/>s to enumerate through <c>&lt;PgoEnumerator&gt;`1&lt;T&gt;</c>, a value type the
-    /// stage adds to the assembly once: its <c>Of</c> tests the collection's exact type (<c>GetType() ==
-    /// typeof(List&lt;T&gt;)</c> or <c>typeof(T[])</c>, which the JIT folds to one compare) and enumerates a list through
-    /// <c>List&lt;T&gt;.Enumerator</c> (a struct: no allocation, direct calls), an array by index, and anything else through
-    /// the collection's own <c>IEnumerator&lt;T&gt;</c>, exactly as before. The loop's enumerator local becomes that value
-    /// type; <c>ldloc.s e</c> becomes <c>ldloca.s e</c> and each <c>callvirt</c> a <c>call</c> of the same size, so no IL
-    /// offset moves (the recorded block counts and receiver types still apply) and the PDB's sequence points stay valid.
+    /// Rewrites <see cref="ForeachSite"/>s to enumerate through a value type the stage adds to the assembly once per kind:
+    /// <c>&lt;PgoListEnumerator&gt;`1&lt;T&gt;</c> for loops whose recorded collection was a <c>List&lt;T&gt;</c>,
+    /// <c>&lt;PgoArrayEnumerator&gt;`1&lt;T&gt;</c> for a <c>T[]</c>. Its <c>Of</c> tests the collection's exact type
+    /// (<c>GetType() == typeof(List&lt;T&gt;)</c> or <c>typeof(T[])</c>, which the JIT folds to one compare) and enumerates
+    /// a list through <c>List&lt;T&gt;.Enumerator</c> (a struct: no allocation, direct calls, the list's own version
+    /// check), an array by index, and any other collection through its own <c>IEnumerator&lt;T&gt;</c>, exactly as before.
+    /// The loop's enumerator local becomes that value type; <c>ldloc.s e</c> becomes <c>ldloca.s e</c> and each
+    /// <c>callvirt</c> a <c>call</c> of the same size, so no IL offset moves (the recorded block counts and receiver types
+    /// still apply) and the PDB's sequence points stay valid.
     /// </summary>
     internal sealed class EnumeratorWriter
     {
-        public const string TypeName = Metadata.IlFingerprint.EnumeratorTypeName;
-
-        private const int KindList = 0;
-        private const int KindArray = 1;
-        private const int KindOther = 2;
-
         private readonly ModuleDefinition _module;
         private readonly IReadOnlyList<MethodReference> _attributes;
-        private TypeDefinition? _type;
-        private MethodDefinition? _of;
-        private MethodDefinition? _moveNext;
-        private MethodDefinition? _current;
-        private MethodDefinition? _dispose;
+        private readonly Dictionary<EnumeratedKind, EnumeratorType> _types = new Dictionary<EnumeratedKind, EnumeratorType>();
 
         public EnumeratorWriter(ModuleDefinition module, IReadOnlyList<MethodReference> attributes)
         {
@@ -38,12 +30,17 @@ namespace Pgo.Build.Rewriting
 
         public void Rewrite(ForeachSite site)
         {
-            EnsureType();
-            var instance = new GenericInstanceType(_type!);
+            if (!_types.TryGetValue(site.Kind, out var type))
+            {
+                type = site.Kind == EnumeratedKind.List ? EmitList() : EmitArray();
+                _types.Add(site.Kind, type);
+            }
+
+            var instance = new GenericInstanceType(type.Definition);
             instance.GenericArguments.Add(site.Element);
             site.Enumerator.VariableType = instance;
             site.GetEnumerator.OpCode = OpCodes.Call;
-            site.GetEnumerator.Operand = On(instance, _of!);
+            site.GetEnumerator.Operand = On(instance, type.Of);
             foreach (var load in site.Loads)
             {
                 load.OpCode = load.OpCode.Code == Code.Ldloc ? OpCodes.Ldloca : OpCodes.Ldloca_S;
@@ -57,9 +54,9 @@ namespace Pgo.Build.Rewriting
                 next.OpCode = OpCodes.Call;
                 next.Operand = On(instance, called.Name switch
                 {
-                    "MoveNext" => _moveNext!,
-                    "get_Current" => _current!,
-                    _ => _dispose!,
+                    "MoveNext" => type.MoveNext,
+                    "get_Current" => type.Current,
+                    _ => type.Dispose,
                 });
             }
         }
@@ -75,244 +72,289 @@ namespace Pgo.Build.Rewriting
             return reference;
         }
 
-        private void EnsureType()
+        /// <summary>The added value type and its four members.</summary>
+        private sealed class EnumeratorType
         {
-            if (_type != null)
+            public EnumeratorType(TypeDefinition definition, MethodDefinition of, MethodDefinition moveNext, MethodDefinition current, MethodDefinition dispose)
             {
-                return;
+                Definition = definition;
+                Of = of;
+                MoveNext = moveNext;
+                Current = current;
+                Dispose = dispose;
             }
 
+            public TypeDefinition Definition { get; }
+            public MethodDefinition Of { get; }
+            public MethodDefinition MoveNext { get; }
+            public MethodDefinition Current { get; }
+            public MethodDefinition Dispose { get; }
+        }
+
+        /// <summary>What both value types use: the type, its T and itself as <c>Type&lt;T&gt;</c>, the framework's references.</summary>
+        private sealed class Builder
+        {
+            public Builder(EnumeratorWriter writer, string name)
+            {
+                Writer = writer;
+                var module = writer._module;
+                Module = module;
+                var scope = module.TypeSystem.CoreLibrary;
+                Type = new TypeDefinition("", name,
+                    TypeAttributes.NotPublic | TypeAttributes.Sealed | TypeAttributes.SequentialLayout | TypeAttributes.BeforeFieldInit,
+                    new TypeReference("System", "ValueType", module, scope));
+                T = new GenericParameter("T", Type);
+                Type.GenericParameters.Add(T);
+                module.Types.Add(Type);
+                Type.CustomAttributes.Add(new CustomAttribute(writer._attributes[0]));
+                Self = new GenericInstanceType(Type);
+                Self.GenericArguments.Add(T);
+                EnumerableOpen = Open("System.Collections.Generic", "IEnumerable`1", scope);
+                Enumerable = Instance(EnumerableOpen, T);
+                EnumeratorOpen = Open("System.Collections.Generic", "IEnumerator`1", scope);
+                Enumerator = Instance(EnumeratorOpen, T);
+                var typeType = new TypeReference("System", "Type", module, scope);
+                GetTypeFromHandle = Method(typeType, "GetTypeFromHandle", typeType, false, new TypeReference("System", "RuntimeTypeHandle", module, scope, valueType: true));
+                TypeEquality = Method(typeType, "op_Equality", module.TypeSystem.Boolean, false, typeType, typeType);
+                GetTypeMethod = Method(module.TypeSystem.Object, "GetType", typeType, true);
+                NonGenericMoveNext = Method(new TypeReference("System.Collections", "IEnumerator", module, scope), "MoveNext", module.TypeSystem.Boolean, true);
+                GenericCurrent = Method(Enumerator, "get_Current", EnumeratorOpen.GenericParameters[0], true);
+                DisposeMethod = Method(new TypeReference("System", "IDisposable", module, scope), "Dispose", module.TypeSystem.Void, true);
+                GetEnumerator = Method(Enumerable, "GetEnumerator", Instance(EnumeratorOpen, EnumerableOpen.GenericParameters[0]), true);
+            }
+
+            public EnumeratorWriter Writer { get; }
+            public ModuleDefinition Module { get; }
+            public TypeDefinition Type { get; }
+            public GenericParameter T { get; }
+            public GenericInstanceType Self { get; }
+            public TypeReference EnumerableOpen { get; }
+            public GenericInstanceType Enumerable { get; }
+            public TypeReference EnumeratorOpen { get; }
+            public GenericInstanceType Enumerator { get; }
+            public MethodReference GetTypeFromHandle { get; }
+            public MethodReference TypeEquality { get; }
+            public MethodReference GetTypeMethod { get; }
+            public MethodReference NonGenericMoveNext { get; }
+            public MethodReference GenericCurrent { get; }
+            public MethodReference DisposeMethod { get; }
+            public MethodReference GetEnumerator { get; }
+
+            public TypeReference Open(string ns, string name, IMetadataScope scope)
+            {
+                var type = new TypeReference(ns, name, Module, scope);
+                type.GenericParameters.Add(new GenericParameter("T", type));
+                return type;
+            }
+
+            public static GenericInstanceType Instance(TypeReference open, TypeReference argument)
+            {
+                var instance = new GenericInstanceType(open);
+                instance.GenericArguments.Add(argument);
+                return instance;
+            }
+
+            public FieldReference Field(string name, TypeReference type)
+            {
+                var field = new FieldDefinition(name, FieldAttributes.Private, type);
+                Type.Fields.Add(field);
+                return new FieldReference(field.Name, field.FieldType, Self);
+            }
+
+            public MethodDefinition NewMethod(string name, TypeReference returns, bool isStatic)
+            {
+                var method = new MethodDefinition(name,
+                    MethodAttributes.Assembly | MethodAttributes.HideBySig | (isStatic ? MethodAttributes.Static : 0), returns)
+                {
+                    ImplAttributes = MethodImplAttributes.IL | MethodImplAttributes.Managed | MethodImplAttributes.AggressiveInlining,
+                };
+                method.Body.InitLocals = true;
+                foreach (var attribute in Writer._attributes)
+                {
+                    method.CustomAttributes.Add(new CustomAttribute(attribute));
+                }
+
+                Type.Methods.Add(method);
+                return method;
+            }
+
+            /// <summary>
+            /// <c>static Type&lt;T&gt; Of(IEnumerable&lt;T&gt; source)</c>: <paramref name="fast"/> fills the result when the source's
+            /// exact type is <paramref name="exact"/>; otherwise the source's own enumerator goes to <paramref name="other"/>
+            /// (and <paramref name="slow"/>, if any, is set).
+            /// </summary>
+            public MethodDefinition EmitOf(TypeReference exact, System.Action<ILProcessor, VariableDefinition> fast, FieldReference other, FieldReference? slow)
+            {
+                var of = NewMethod("Of", Self, isStatic: true);
+                of.Parameters.Add(new ParameterDefinition("source", ParameterAttributes.None, Enumerable));
+                var result = new VariableDefinition(Self);
+                of.Body.Variables.Add(result);
+                var il = of.Body.GetILProcessor();
+                var otherwise = il.Create(OpCodes.Nop);
+                // A null source throws NullReferenceException here, as the original GetEnumerator call did.
+                il.Emit(OpCodes.Ldarg_0);
+                il.Emit(OpCodes.Callvirt, GetTypeMethod);
+                il.Emit(OpCodes.Ldtoken, exact);
+                il.Emit(OpCodes.Call, GetTypeFromHandle);
+                il.Emit(OpCodes.Call, TypeEquality);
+                il.Emit(OpCodes.Brfalse, otherwise);
+                fast(il, result);
+                il.Emit(OpCodes.Ldloc_0);
+                il.Emit(OpCodes.Ret);
+                il.Append(otherwise);
+                il.Emit(OpCodes.Ldloca_S, result);
+                il.Emit(OpCodes.Ldarg_0);
+                il.Emit(OpCodes.Callvirt, GetEnumerator);
+                il.Emit(OpCodes.Stfld, other);
+                if (slow != null)
+                {
+                    il.Emit(OpCodes.Ldloca_S, result);
+                    il.Emit(OpCodes.Ldc_I4_1);
+                    il.Emit(OpCodes.Stfld, slow);
+                }
+
+                il.Emit(OpCodes.Ldloc_0);
+                il.Emit(OpCodes.Ret);
+                return of;
+            }
+
+            /// <summary>
+            /// A member that runs <paramref name="fast"/> unless <paramref name="isSlow"/> (which leaves a bool) says the
+            /// collection was another one; then the collection's own enumerator's <paramref name="otherCall"/>, the
+            /// <c>Dispose</c> of which is skipped for a null enumerator (the compiler's finally tests it).
+            /// </summary>
+            public MethodDefinition EmitMember(string name, TypeReference returns, System.Action<ILProcessor> isSlow, System.Action<ILProcessor> fast, FieldReference other, MethodReference otherCall)
+            {
+                var method = NewMethod(name, returns, isStatic: false);
+                var il = method.Body.GetILProcessor();
+                var slowPath = il.Create(OpCodes.Nop);
+                var done = il.Create(OpCodes.Ret);
+                isSlow(il);
+                il.Emit(OpCodes.Brtrue, slowPath);
+                fast(il);
+                il.Emit(OpCodes.Ret);
+                il.Append(slowPath);
+                il.Emit(OpCodes.Ldarg_0);
+                il.Emit(OpCodes.Ldfld, other);
+                if (otherCall == DisposeMethod)
+                {
+                    il.Emit(OpCodes.Brfalse, done);
+                    il.Emit(OpCodes.Ldarg_0);
+                    il.Emit(OpCodes.Ldfld, other);
+                }
+
+                il.Emit(OpCodes.Callvirt, otherCall);
+                il.Append(done);
+                return method;
+            }
+        }
+
+        /// <summary><c>&lt;PgoListEnumerator&gt;`1&lt;T&gt;</c>: <c>List&lt;T&gt;.Enumerator _list; IEnumerator&lt;T&gt; _other; bool _slow</c>.</summary>
+        private EnumeratorType EmitList()
+        {
+            var b = new Builder(this, Metadata.IlFingerprint.ListEnumeratorTypeName);
             var module = _module;
-            var scope = module.TypeSystem.CoreLibrary;
-            var valueType = new TypeReference("System", "ValueType", module, scope);
-            _type = new TypeDefinition("", TypeName,
-                TypeAttributes.NotPublic | TypeAttributes.Sealed | TypeAttributes.SequentialLayout | TypeAttributes.BeforeFieldInit, valueType);
-            var t = new GenericParameter("T", _type);
-            _type.GenericParameters.Add(t);
-            module.Types.Add(_type);
-            foreach (var attribute in _attributes.Take(1))
-            {
-                _type.CustomAttributes.Add(new CustomAttribute(attribute));
-            }
-
-            var self = new GenericInstanceType(_type);
-            self.GenericArguments.Add(t);
-
             var listOpen = ListReference(module);
-            var list = new GenericInstanceType(listOpen);
-            list.GenericArguments.Add(t);
+            var list = Builder.Instance(listOpen, b.T);
             var listEnumeratorOpen = new TypeReference("", "Enumerator", module, listOpen.Scope, valueType: true) { DeclaringType = listOpen };
             listEnumeratorOpen.GenericParameters.Add(new GenericParameter("T", listEnumeratorOpen));
-            var listEnumerator = new GenericInstanceType(listEnumeratorOpen);
-            listEnumerator.GenericArguments.Add(t);
-            var array = new ArrayType(t);
-            var enumerableOpen = new TypeReference("System.Collections.Generic", "IEnumerable`1", module, scope);
-            enumerableOpen.GenericParameters.Add(new GenericParameter("T", enumerableOpen));
-            var enumerable = new GenericInstanceType(enumerableOpen);
-            enumerable.GenericArguments.Add(t);
-            var enumeratorOpen = new TypeReference("System.Collections.Generic", "IEnumerator`1", module, scope);
-            enumeratorOpen.GenericParameters.Add(new GenericParameter("T", enumeratorOpen));
-            var enumerator = new GenericInstanceType(enumeratorOpen);
-            enumerator.GenericArguments.Add(t);
-            var nonGenericEnumerator = new TypeReference("System.Collections", "IEnumerator", module, scope);
-            var disposable = new TypeReference("System", "IDisposable", module, scope);
-            var typeType = new TypeReference("System", "Type", module, scope);
-            var handle = new TypeReference("System", "RuntimeTypeHandle", module, scope, valueType: true);
-            var getTypeFromHandle = Method(typeType, "GetTypeFromHandle", typeType, false, handle);
-            var typeEquality = Method(typeType, "op_Equality", module.TypeSystem.Boolean, false, typeType, typeType);
-            var getType = Method(module.TypeSystem.Object, "GetType", typeType, true);
-
-            var listField = Field("_list", listEnumerator);
-            var arrayField = Field("_array", array);
-            var indexField = Field("_index", module.TypeSystem.Int32);
-            var otherField = Field("_other", enumerator);
-            var kindField = Field("_kind", module.TypeSystem.Int32);
-            FieldReference On(FieldDefinition f) => new FieldReference(f.Name, f.FieldType, self);
-
-            // static <PgoEnumerator><T> Of(IEnumerable<T> source)
-            _of = NewMethod("Of", self, isStatic: true);
-            _of.Parameters.Add(new ParameterDefinition("source", ParameterAttributes.None, enumerable));
-            var result = new VariableDefinition(self);
-            _of.Body.Variables.Add(result);
-            _of.Body.InitLocals = true;
-            var il = _of.Body.GetILProcessor();
-            var notList = il.Create(OpCodes.Nop);
-            var other = il.Create(OpCodes.Nop);
-            EmitExactTypeTest(il, list, getType, getTypeFromHandle, typeEquality, notList);
-            il.Emit(OpCodes.Ldloca_S, result);
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Castclass, list);
-            il.Emit(OpCodes.Call, Method(list, "GetEnumerator", new GenericInstanceType(listEnumeratorOpen) { GenericArguments = { listOpen.GenericParameters[0] } }, true));
-            il.Emit(OpCodes.Stfld, On(listField));
-            il.Emit(OpCodes.Ldloc_0);
-            il.Emit(OpCodes.Ret);
-            il.Append(notList);
-            EmitExactTypeTest(il, array, getType, getTypeFromHandle, typeEquality, other);
-            il.Emit(OpCodes.Ldloca_S, result);
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Castclass, array);
-            il.Emit(OpCodes.Stfld, On(arrayField));
-            il.Emit(OpCodes.Ldloca_S, result);
-            il.Emit(OpCodes.Ldc_I4_M1);
-            il.Emit(OpCodes.Stfld, On(indexField));
-            il.Emit(OpCodes.Ldloca_S, result);
-            il.Emit(OpCodes.Ldc_I4, KindArray);
-            il.Emit(OpCodes.Stfld, On(kindField));
-            il.Emit(OpCodes.Ldloc_0);
-            il.Emit(OpCodes.Ret);
-            il.Append(other);
-            il.Emit(OpCodes.Ldloca_S, result);
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Callvirt, Method(enumerable, "GetEnumerator", new GenericInstanceType(enumeratorOpen) { GenericArguments = { enumerableOpen.GenericParameters[0] } }, true));
-            il.Emit(OpCodes.Stfld, On(otherField));
-            il.Emit(OpCodes.Ldloca_S, result);
-            il.Emit(OpCodes.Ldc_I4, KindOther);
-            il.Emit(OpCodes.Stfld, On(kindField));
-            il.Emit(OpCodes.Ldloc_0);
-            il.Emit(OpCodes.Ret);
-
-            // bool MoveNext()
-            _moveNext = NewMethod("MoveNext", module.TypeSystem.Boolean, isStatic: false);
-            var next = new VariableDefinition(module.TypeSystem.Int32);
-            _moveNext.Body.Variables.Add(next);
-            il = _moveNext.Body.GetILProcessor();
-            var arrayCase = il.Create(OpCodes.Nop);
-            var otherCase = il.Create(OpCodes.Nop);
-            var end = il.Create(OpCodes.Nop);
-            EmitKindSwitch(il, kindField, On, arrayCase, otherCase);
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldflda, On(listField));
-            il.Emit(OpCodes.Call, Method(listEnumerator, "MoveNext", module.TypeSystem.Boolean, true));
-            il.Emit(OpCodes.Ret);
-            il.Append(arrayCase);
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldfld, On(indexField));
-            il.Emit(OpCodes.Ldc_I4_1);
-            il.Emit(OpCodes.Add);
-            il.Emit(OpCodes.Stloc_0);
-            il.Emit(OpCodes.Ldloc_0);
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldfld, On(arrayField));
-            il.Emit(OpCodes.Ldlen);
-            il.Emit(OpCodes.Conv_I4);
-            il.Emit(OpCodes.Bge, end);
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldloc_0);
-            il.Emit(OpCodes.Stfld, On(indexField));
-            il.Emit(OpCodes.Ldc_I4_1);
-            il.Emit(OpCodes.Ret);
-            il.Append(end);
-            il.Emit(OpCodes.Ldc_I4_0);
-            il.Emit(OpCodes.Ret);
-            il.Append(otherCase);
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldfld, On(otherField));
-            il.Emit(OpCodes.Callvirt, Method(nonGenericEnumerator, "MoveNext", module.TypeSystem.Boolean, true));
-            il.Emit(OpCodes.Ret);
-
-            // T get_Current()
-            _current = NewMethod("get_Current", t, isStatic: false);
-            il = _current.Body.GetILProcessor();
-            arrayCase = il.Create(OpCodes.Nop);
-            otherCase = il.Create(OpCodes.Nop);
-            EmitKindSwitch(il, kindField, On, arrayCase, otherCase);
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldflda, On(listField));
-            il.Emit(OpCodes.Call, Method(listEnumerator, "get_Current", listEnumeratorOpen.GenericParameters[0], true));
-            il.Emit(OpCodes.Ret);
-            il.Append(arrayCase);
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldfld, On(arrayField));
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldfld, On(indexField));
-            il.Emit(OpCodes.Ldelem_Any, t);
-            il.Emit(OpCodes.Ret);
-            il.Append(otherCase);
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldfld, On(otherField));
-            il.Emit(OpCodes.Callvirt, Method(enumerator, "get_Current", enumeratorOpen.GenericParameters[0], true));
-            il.Emit(OpCodes.Ret);
-
-            // void Dispose(): the list's enumerator (which does nothing), nothing for an array, the collection's own
-            // enumerator when it is not null (the compiler's finally tests it).
-            _dispose = NewMethod("Dispose", module.TypeSystem.Void, isStatic: false);
-            il = _dispose.Body.GetILProcessor();
-            arrayCase = il.Create(OpCodes.Nop);
-            otherCase = il.Create(OpCodes.Nop);
-            var done = il.Create(OpCodes.Ret);
-            EmitKindSwitch(il, kindField, On, arrayCase, otherCase);
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldflda, On(listField));
-            il.Emit(OpCodes.Call, Method(listEnumerator, "Dispose", module.TypeSystem.Void, true));
-            il.Append(arrayCase);
-            il.Emit(OpCodes.Ret);
-            il.Append(otherCase);
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldfld, On(otherField));
-            il.Emit(OpCodes.Brfalse_S, done);
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldfld, On(otherField));
-            il.Emit(OpCodes.Callvirt, Method(disposable, "Dispose", module.TypeSystem.Void, true));
-            il.Append(done);
-        }
-
-        /// <summary><c>if (source.GetType() != typeof(X)) goto otherwise;</c> (a null source throws, as the original call did).</summary>
-        private static void EmitExactTypeTest(ILProcessor il, TypeReference type, MethodReference getType, MethodReference getTypeFromHandle, MethodReference typeEquality, Instruction otherwise)
-        {
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Callvirt, getType);
-            il.Emit(OpCodes.Ldtoken, type);
-            il.Emit(OpCodes.Call, getTypeFromHandle);
-            il.Emit(OpCodes.Call, typeEquality);
-            il.Emit(OpCodes.Brfalse, otherwise);
-        }
-
-        /// <summary>Falls through for a list; jumps to <paramref name="arrayCase"/> or <paramref name="otherCase"/>.</summary>
-        private static void EmitKindSwitch(ILProcessor il, FieldDefinition kind, System.Func<FieldDefinition, FieldReference> on, Instruction arrayCase, Instruction otherCase)
-        {
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldfld, on(kind));
-            il.Emit(OpCodes.Ldc_I4, KindArray);
-            il.Emit(OpCodes.Beq, arrayCase);
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldfld, on(kind));
-            il.Emit(OpCodes.Ldc_I4, KindOther);
-            il.Emit(OpCodes.Beq, otherCase);
-        }
-
-        private FieldDefinition Field(string name, TypeReference type)
-        {
-            var field = new FieldDefinition(name, FieldAttributes.Private, type);
-            _type!.Fields.Add(field);
-            return field;
-        }
-
-        private MethodDefinition NewMethod(string name, TypeReference returns, bool isStatic)
-        {
-            var method = new MethodDefinition(name,
-                MethodAttributes.Assembly | MethodAttributes.HideBySig | (isStatic ? MethodAttributes.Static : 0), returns)
+            var listEnumerator = Builder.Instance(listEnumeratorOpen, b.T);
+            var listField = b.Field("_list", listEnumerator);
+            var otherField = b.Field("_other", b.Enumerator);
+            var slowField = b.Field("_slow", module.TypeSystem.Boolean);
+            var getEnumerator = Method(list, "GetEnumerator", Builder.Instance(listEnumeratorOpen, listOpen.GenericParameters[0]), true);
+            var of = b.EmitOf(list, (il, result) =>
             {
-                ImplAttributes = MethodImplAttributes.IL | MethodImplAttributes.Managed | MethodImplAttributes.AggressiveInlining,
+                il.Emit(OpCodes.Ldloca_S, result);
+                il.Emit(OpCodes.Ldarg_0);
+                il.Emit(OpCodes.Castclass, list);
+                il.Emit(OpCodes.Call, getEnumerator);
+                il.Emit(OpCodes.Stfld, listField);
+            }, otherField, slowField);
+            void IsSlow(ILProcessor il)
+            {
+                il.Emit(OpCodes.Ldarg_0);
+                il.Emit(OpCodes.Ldfld, slowField);
+            }
+
+            System.Action<ILProcessor> OnList(string name, TypeReference returns) => il =>
+            {
+                il.Emit(OpCodes.Ldarg_0);
+                il.Emit(OpCodes.Ldflda, listField);
+                il.Emit(OpCodes.Call, Method(listEnumerator, name, returns, true));
             };
-            foreach (var attribute in _attributes)
-            {
-                method.CustomAttributes.Add(new CustomAttribute(attribute));
-            }
 
-            _type!.Methods.Add(method);
-            return method;
+            var moveNext = b.EmitMember("MoveNext", module.TypeSystem.Boolean, IsSlow, OnList("MoveNext", module.TypeSystem.Boolean), otherField, b.NonGenericMoveNext);
+            var current = b.EmitMember("get_Current", b.T, IsSlow, OnList("get_Current", listEnumeratorOpen.GenericParameters[0]), otherField, b.GenericCurrent);
+            var dispose = b.EmitMember("Dispose", module.TypeSystem.Void, IsSlow, OnList("Dispose", module.TypeSystem.Void), otherField, b.DisposeMethod);
+            return new EnumeratorType(b.Type, of, moveNext, current, dispose);
         }
 
-        private static MethodReference Method(TypeReference declaring, string name, TypeReference returns, bool hasThis, params TypeReference[] parameters)
+        /// <summary><c>&lt;PgoArrayEnumerator&gt;`1&lt;T&gt;</c>: <c>T[] _array; int _index; IEnumerator&lt;T&gt; _other</c> (another collection: no array).</summary>
+        private EnumeratorType EmitArray()
         {
-            var method = new MethodReference(name, returns, declaring) { HasThis = hasThis };
-            foreach (var p in parameters)
+            var b = new Builder(this, Metadata.IlFingerprint.ArrayEnumeratorTypeName);
+            var module = _module;
+            var array = new ArrayType(b.T);
+            var arrayField = b.Field("_array", array);
+            var indexField = b.Field("_index", module.TypeSystem.Int32);
+            var otherField = b.Field("_other", b.Enumerator);
+            var of = b.EmitOf(array, (il, result) =>
             {
-                method.Parameters.Add(new ParameterDefinition(p));
+                il.Emit(OpCodes.Ldloca_S, result);
+                il.Emit(OpCodes.Ldarg_0);
+                il.Emit(OpCodes.Castclass, array);
+                il.Emit(OpCodes.Stfld, arrayField);
+                il.Emit(OpCodes.Ldloca_S, result);
+                il.Emit(OpCodes.Ldc_I4_M1);
+                il.Emit(OpCodes.Stfld, indexField);
+            }, otherField, null);
+            void IsSlow(ILProcessor il)
+            {
+                il.Emit(OpCodes.Ldarg_0);
+                il.Emit(OpCodes.Ldfld, arrayField);
+                il.Emit(OpCodes.Ldnull);
+                il.Emit(OpCodes.Ceq);
             }
 
-            return method;
+            var moveNext = b.EmitMember("MoveNext", module.TypeSystem.Boolean, IsSlow, il =>
+            {
+                // int next = _index + 1; if (next < _array.Length) { _index = next; return true; } return false;
+                var next = new VariableDefinition(module.TypeSystem.Int32);
+                il.Body.Variables.Add(next);
+                var end = il.Create(OpCodes.Ldc_I4_0);
+                il.Emit(OpCodes.Ldarg_0);
+                il.Emit(OpCodes.Ldfld, indexField);
+                il.Emit(OpCodes.Ldc_I4_1);
+                il.Emit(OpCodes.Add);
+                il.Emit(OpCodes.Stloc, next);
+                il.Emit(OpCodes.Ldloc, next);
+                il.Emit(OpCodes.Ldarg_0);
+                il.Emit(OpCodes.Ldfld, arrayField);
+                il.Emit(OpCodes.Ldlen);
+                il.Emit(OpCodes.Conv_I4);
+                il.Emit(OpCodes.Bge, end);
+                il.Emit(OpCodes.Ldarg_0);
+                il.Emit(OpCodes.Ldloc, next);
+                il.Emit(OpCodes.Stfld, indexField);
+                il.Emit(OpCodes.Ldc_I4_1);
+                il.Emit(OpCodes.Ret);
+                il.Append(end);
+            }, otherField, b.NonGenericMoveNext);
+            var current = b.EmitMember("get_Current", b.T, IsSlow, il =>
+            {
+                il.Emit(OpCodes.Ldarg_0);
+                il.Emit(OpCodes.Ldfld, arrayField);
+                il.Emit(OpCodes.Ldarg_0);
+                il.Emit(OpCodes.Ldfld, indexField);
+                il.Emit(OpCodes.Ldelem_Any, b.T);
+            }, otherField, b.GenericCurrent);
+            var dispose = b.EmitMember("Dispose", module.TypeSystem.Void, IsSlow, il => { }, otherField, b.DisposeMethod);
+            return new EnumeratorType(b.Type, of, moveNext, current, dispose);
         }
+
+        private static MethodReference Method(TypeReference declaring, string name, TypeReference returns, bool hasThis, params TypeReference[] parameters) =>
+            DelegateGuardWriter.Method(declaring, name, returns, hasThis, parameters);
 
         /// <summary>
         /// <c>System.Collections.Generic.List`1</c> where the module already finds it; else in <c>System.Collections</c>

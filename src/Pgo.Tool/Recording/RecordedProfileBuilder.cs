@@ -254,9 +254,9 @@ namespace Pgo.Tool.Recording
         /// </summary>
         private void AddEnumeratorCalls(JittedMethod method, ProfileFunction function, MethodSymbol symbol, string assembly)
         {
-            foreach (int ilOffset in _symbols.EnumeratorCalls(method))
+            foreach (var (ilOffset, type) in _symbols.EnumeratorCalls(method))
             {
-                string handle = IlFingerprint.EnumeratorTypeName + ", " + assembly;
+                string handle = type + ", " + assembly;
                 var labels = new List<ProfileLabel>
                 {
                     Num(EmbeddedPgo.IlSizeLabel, symbol.IlSize),

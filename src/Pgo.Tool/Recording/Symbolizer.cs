@@ -83,11 +83,11 @@ namespace Pgo.Tool.Recording
         }
 
         /// <summary>The IL offsets of a method's <c>foreach</c> loops rewritten by Pgo.Build (IlFingerprint.EnumeratorCalls).</summary>
-        public IReadOnlyList<int> EnumeratorCalls(JittedMethod method)
+        public IReadOnlyList<(int IlOffset, string Type)> EnumeratorCalls(JittedMethod method)
         {
             _trace.Modules.TryGetValue(method.ModuleId, out var path);
             var assembly = path == null || method.Token == 0 ? null : Assembly(path);
-            return assembly == null ? Array.Empty<int>() : IlFingerprint.EnumeratorCalls(assembly.Reader, assembly.GetIl(method.Token));
+            return assembly == null ? Array.Empty<(int, string)>() : IlFingerprint.EnumeratorCalls(assembly.Reader, assembly.GetIl(method.Token));
         }
 
         /// <summary>
