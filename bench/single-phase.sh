@@ -1,4 +1,4 @@
-# Sourced by bench scripts that time one phase per binary (package-bench.sh, linq-bench.sh); needs $app and $out.
+# Sourced by bench scripts that time one phase per binary (package-bench.sh, linq-bench.sh, foreach-bench.sh); needs $app and $out.
 # pub NAME ARGS...   publish $app into $out/NAME (log in $out/NAME.log, shown if the publish fails)
 # stat < FILE        "min / median" of a column of numbers
 # paired A B         median of the per-round ratios A/B of $out/A.txt and $out/B.txt (> 1.00x: B is faster)

@@ -124,7 +124,7 @@ namespace Pgo.Build.Matching
                     continue;
                 }
 
-                var list = group.ToList();
+                var list = method.Moves is IlMoves moves ? group.Select(r => ToCurrent(r, moves)).ToList() : group.ToList();
                 list.Sort(RuntimeRecord.Compare);
                 matched.Add(new MatchedMethod(method, list) { TypeArguments = typeArguments, Instantiation = instantiation });
                 genericMatched += instantiation != null ? 1 : 0;
@@ -132,6 +132,22 @@ namespace Pgo.Build.Matching
 
             return (matched, new RecordMatchReport(recorded, matched.Count - remapped, changed, missing, generic) { Remapped = remapped, GenericMatched = genericMatched });
         }
+
+        /// <summary>A record in the compiler's offsets at the offsets of a method an IL rewrite moved (an edge's target too).</summary>
+        internal static RuntimeRecord ToCurrent(RuntimeRecord record, IlMoves moves) => record with
+        {
+            IlOffset = moves.ToCurrent(record.IlOffset),
+            Other = IsEdge(record.Kind) ? moves.ToCurrent((int)record.Other) : record.Other,
+        };
+
+        /// <summary>A record the runtime wrote for a method an IL rewrite moved, in the compiler's offsets (an edge's target too).</summary>
+        public static RuntimeRecord ToOriginal(RuntimeRecord record, IlMoves moves) => record with
+        {
+            IlOffset = moves.ToOriginal(record.IlOffset),
+            Other = IsEdge(record.Kind) ? moves.ToOriginal((int)record.Other) : record.Other,
+        };
+
+        private static bool IsEdge(int kind) => kind == InstrumentationKind.EdgeIntCount || kind == InstrumentationKind.EdgeLongCount;
 
         /// <summary>
         /// The one instantiation of a generic method whose version-resilient hash is <paramref name="methodHash"/> (and,

@@ -157,6 +157,14 @@ namespace Pgo.Build.Metadata
                 ilHash = IlFingerprint.Compute(Reader, body, il);
             }
 
+            // A method whose offsets an IL rewrite moved keeps the compiler's identity (Rewriting.EnumeratorWriter).
+            var moves = ilSize > 0 ? MovesOf(method, ilSize) : null;
+            if (moves != null)
+            {
+                ilSize = moves.OriginalIlSize;
+                ilHash = moves.OriginalIlHash;
+            }
+
             string fileName = "";
             var offsets = new List<int>();
             var lines = new List<int>();
@@ -181,7 +189,38 @@ namespace Pgo.Build.Metadata
             }
 
             return new MethodSymbol(token, name, systemName, MetadataNames.TypeFullName(Reader, method.GetDeclaringType()),
-                Reader.GetString(method.Name), parameterCount, ilSize, ilHash, fileName, offsets.ToArray(), lines.ToArray());
+                Reader.GetString(method.Name), parameterCount, ilSize, ilHash, fileName, offsets.ToArray(), lines.ToArray()) { Moves = moves };
+        }
+
+        /// <summary>The method's <c>&lt;PgoIlMoved&gt;</c> attribute, read; null without one (or one that does not read or fit).</summary>
+        private IlMoves? MovesOf(MethodDefinition method, int currentIlSize)
+        {
+            try
+            {
+                foreach (var handle in method.GetCustomAttributes())
+                {
+                    var attribute = Reader.GetCustomAttribute(handle);
+                    if (attribute.Constructor.Kind != HandleKind.MethodDefinition)
+                    {
+                        continue;
+                    }
+
+                    var type = Reader.GetMethodDefinition((MethodDefinitionHandle)attribute.Constructor).GetDeclaringType();
+                    if (Reader.GetString(Reader.GetTypeDefinition(type).Name) != IlMoves.AttributeTypeName)
+                    {
+                        continue;
+                    }
+
+                    var blob = Reader.GetBlobReader(attribute.Value);
+                    string? text = blob.ReadUInt16() == 1 ? blob.ReadSerializedString() : null;
+                    return text == null ? null : IlMoves.Decode(text, currentIlSize);
+                }
+            }
+            catch (BadImageFormatException)
+            {
+            }
+
+            return null;
         }
 
         private static Stream? OpenIfExists(string path) => File.Exists(path) ? File.OpenRead(path) : null;

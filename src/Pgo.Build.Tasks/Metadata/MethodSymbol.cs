@@ -49,6 +49,16 @@ namespace Pgo.Build.Metadata
         /// <summary>Token-independent fingerprint of the IL body (0 when there is none); see docs/profile-encoding.md.</summary>
         public long IlHash { get; }
 
+        /// <summary>
+        /// Set when an IL rewrite moved this method's offsets: <see cref="IlSize"/> and <see cref="IlHash"/> are then the
+        /// compiler's, recorded data is in the compiler's offsets, and the IL (and the PDB's <see cref="SequencePoints"/>)
+        /// in the rewritten ones.
+        /// </summary>
+        public IlMoves? Moves { get; init; }
+
+        /// <summary>The size of the IL as it is in this file (the rewritten size when <see cref="Moves"/> is set).</summary>
+        public int CurrentIlSize => Moves?.CurrentIlSize ?? IlSize;
+
         /// <summary>Source file of the method's first sequence point; empty without a PDB.</summary>
         public string FileName { get; }
 

@@ -46,7 +46,8 @@ namespace Pgo.Build.Mibc
             int used = 0, ambiguous = 0;
             foreach (var edge in edges)
             {
-                var callers = Lookup(byKey, edge.Caller).Where(m => !methodsWithRuntimeData.Contains(m.SystemName)).ToList();
+                // (A method an IL rewrite moved always has runtime data: its records are in the compiler's offsets, these would not be.)
+                var callers = Lookup(byKey, edge.Caller).Where(m => !methodsWithRuntimeData.Contains(m.SystemName) && m.Moves == null).ToList();
                 var overrides = Lookup(byKey, edge.Callee).Where(m => IsConcreteOverride(assembly, m)).ToList();
                 if (callers.Count == 0 || overrides.Count == 0)
                 {

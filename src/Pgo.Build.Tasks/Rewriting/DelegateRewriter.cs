@@ -153,10 +153,13 @@ namespace Pgo.Build.Rewriting
                 writer.Rewrite(site);
             }
 
+            var identities = symbols.Methods().ToDictionary(m => m.Token);
+            writer.MarkMovedMethods(token => identities.TryGetValue(token, out var m) ? (m.IlHash, m.IlSize) : null);
+
             string summary = string.Format(CultureInfo.InvariantCulture,
-                "PGO: {0}: foreach over interfaces: {1} of {2} recorded loops enumerate a List<T> or T[] without allocating ({3} List<T>, {4} T[], {8} kept from the recorded build's rewrite); not rewritten: {5} mostly other collections (under {6:0%}), {7} the same-size rewrite cannot take (enumerator in local 0-3 or other IL).",
+                "PGO: {0}: foreach over interfaces: {1} of {2} recorded loops enumerate a List<T> or T[] without allocating ({3} List<T>, {4} T[], {8} kept from the recorded build's rewrite; {9} in methods whose later IL offsets move, translated for the .mibc and pgo record); not rewritten: {5} mostly other collections (under {6:0%}), {7} not the compiler's foreach shape.",
                 name, sites.Count, report.Recorded, sites.Count(s => !s.Carried && s.Kind == EnumeratedKind.List), sites.Count(s => !s.Carried && s.Kind == EnumeratedKind.Array),
-                report.OtherCollections, EnumeratorSitePlanner.MinShare, report.Shape, sites.Count(s => s.Carried));
+                report.OtherCollections, EnumeratorSitePlanner.MinShare, report.Shape, sites.Count(s => s.Carried), sites.Count(s => s.ShiftsOffsets));
             return (sites, summary);
         }
 

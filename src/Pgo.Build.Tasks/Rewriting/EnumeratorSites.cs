@@ -51,6 +51,12 @@ namespace Pgo.Build.Rewriting
         /// <summary>Kept from a recording of a rewritten build (its loop leaves no receiver types).</summary>
         public bool Carried { get; set; }
 
+        /// <summary>
+        /// The enumerator is one of the first four locals (<c>ldloc.0-3</c>, one byte): its <c>ldloca.s</c> is a byte
+        /// longer, so later IL offsets of the method move (the rewrite marks the method with how: IlMoves).
+        /// </summary>
+        public bool ShiftsOffsets { get; init; }
+
         public string Describe() => Carried
             ? string.Format(CultureInfo.InvariantCulture, "{0} IL_{1:x4}: {2} (kept from the recorded build's rewrite)", DelegateNames.Method(Method), GetEnumerator.Offset, Kind == EnumeratedKind.List ? "List<T>" : "T[]")
             : string.Format(CultureInfo.InvariantCulture, "{0} IL_{1:x4}: {2} ({3:0%} of the recorded receivers)",
@@ -66,7 +72,7 @@ namespace Pgo.Build.Rewriting
         /// <summary>Recorded loops whose collection was mostly neither a <c>List&lt;T&gt;</c> nor a <c>T[]</c> of the loop's T.</summary>
         public int OtherCollections { get; set; }
 
-        /// <summary>Recorded loops the same-size rewrite cannot take (enumerator in local 0-3, unusual IL).</summary>
+        /// <summary>Recorded loops whose IL is not the compiler's foreach shape.</summary>
         public int Shape { get; set; }
     }
 
@@ -97,7 +103,8 @@ namespace Pgo.Build.Rewriting
                     continue;
                 }
 
-                // Exact offsets only: the rewrite keys on the call the runtime saw.
+                // Exact offsets only: the rewrite keys on the call the runtime saw (a recording of a build whose rewrite
+                // moved this method's offsets is in the compiler's offsets too: pgo record translates them, IlMoves).
                 var exact = group.Where(r => r.IlHash == symbol.IlHash && r.IlSize == symbol.IlSize).ToList();
                 var call = exact.Count == 0 ? null : method.Body.Instructions.FirstOrDefault(i => i.Offset == group.Key.IlOffset);
                 if (call == null || !IsGetEnumerator(call, out var element))
@@ -196,7 +203,7 @@ namespace Pgo.Build.Rewriting
             }
 
             var loads = new List<Instruction>();
-            bool current = false, moveNext = false, dispose = false;
+            bool current = false, moveNext = false, dispose = false, shifts = false;
             foreach (var ins in method.Body.Instructions)
             {
                 if (ins == store)
@@ -214,10 +221,7 @@ namespace Pgo.Build.Rewriting
                     continue;
                 }
 
-                if (shortForm)
-                {
-                    return null; // ldloc.0-3: one byte, too small for ldloca
-                }
+                shifts |= shortForm; // ldloc.0-3 are one byte, ldloca.s two: later IL offsets move
 
                 var next = ins.Next;
                 if (next == null)
@@ -253,7 +257,7 @@ namespace Pgo.Build.Rewriting
                 loads.Add(ins);
             }
 
-            return current && moveNext && dispose ? new ForeachSite(method, call, local, element, loads) : null;
+            return current && moveNext && dispose ? new ForeachSite(method, call, local, element, loads) { ShiftsOffsets = shifts } : null;
         }
 
         private static bool InFinally(MethodDefinition method, Instruction ins) =>

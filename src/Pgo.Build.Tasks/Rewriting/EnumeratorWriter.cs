@@ -1,7 +1,10 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using Mono.Cecil;
 using Mono.Cecil.Cil;
+using Mono.Cecil.Rocks;
+using Pgo.Build.Metadata;
 
 namespace Pgo.Build.Rewriting
 {
@@ -22,6 +25,9 @@ namespace Pgo.Build.Rewriting
         private readonly IReadOnlyList<MethodReference> _attributes;
         private readonly Dictionary<EnumeratedKind, EnumeratorType> _types = new Dictionary<EnumeratedKind, EnumeratorType>();
 
+        /// <summary>The compiler's offset of every instruction of each method a rewrite lengthens, taken before the first change.</summary>
+        private readonly Dictionary<MethodDefinition, List<(Instruction Instruction, int Original)>> _moved = new Dictionary<MethodDefinition, List<(Instruction, int)>>();
+
         public EnumeratorWriter(ModuleDefinition module, IReadOnlyList<MethodReference> attributes)
         {
             _module = module;
@@ -36,6 +42,17 @@ namespace Pgo.Build.Rewriting
                 _types.Add(site.Kind, type);
             }
 
+            if (site.ShiftsOffsets)
+            {
+                if (!_moved.ContainsKey(site.Method))
+                {
+                    _moved.Add(site.Method, site.Method.Body.Instructions.Select(i => (i, i.Offset)).ToList());
+                }
+
+                // Long forms while the loads grow, then the shortest encodings again (a short branch across them may widen).
+                site.Method.Body.SimplifyMacros();
+            }
+
             var instance = new GenericInstanceType(type.Definition);
             instance.GenericArguments.Add(site.Element);
             site.Enumerator.VariableType = instance;
@@ -43,7 +60,8 @@ namespace Pgo.Build.Rewriting
             site.GetEnumerator.Operand = On(instance, type.Of);
             foreach (var load in site.Loads)
             {
-                load.OpCode = load.OpCode.Code == Code.Ldloc ? OpCodes.Ldloca : OpCodes.Ldloca_S;
+                load.OpCode = load.OpCode.Code == Code.Ldloc_S ? OpCodes.Ldloca_S : OpCodes.Ldloca;
+                load.Operand = site.Enumerator;
                 var next = load.Next;
                 if (next.OpCode.Code != Code.Callvirt)
                 {
@@ -58,6 +76,61 @@ namespace Pgo.Build.Rewriting
                     "get_Current" => type.Current,
                     _ => type.Dispose,
                 });
+            }
+
+            if (site.ShiftsOffsets)
+            {
+                site.Method.Body.OptimizeMacros();
+            }
+        }
+
+        /// <summary>
+        /// Marks every method whose offsets moved with a <c>&lt;PgoIlMoved&gt;</c> attribute (<see cref="IlMoves"/>): the
+        /// compiler's fingerprint and size (<paramref name="original"/>, by token) and where the offsets moved.
+        /// </summary>
+        public void MarkMovedMethods(Func<int, (long IlHash, int IlSize)?> original)
+        {
+            if (_moved.Count == 0)
+            {
+                return;
+            }
+
+            var attributeType = new TypeDefinition("", IlMoves.AttributeTypeName,
+                TypeAttributes.NotPublic | TypeAttributes.Sealed | TypeAttributes.BeforeFieldInit,
+                new TypeReference("System", "Attribute", _module, _module.TypeSystem.CoreLibrary));
+            _module.Types.Add(attributeType);
+            attributeType.CustomAttributes.Add(new CustomAttribute(_attributes[0]));
+            var constructor = new MethodDefinition(".ctor",
+                MethodAttributes.Assembly | MethodAttributes.HideBySig | MethodAttributes.SpecialName | MethodAttributes.RTSpecialName, _module.TypeSystem.Void);
+            constructor.Parameters.Add(new ParameterDefinition("moves", ParameterAttributes.None, _module.TypeSystem.String));
+            var il = constructor.Body.GetILProcessor();
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Call, Method(attributeType.BaseType, ".ctor", _module.TypeSystem.Void, true));
+            il.Emit(OpCodes.Ret);
+            attributeType.Methods.Add(constructor);
+
+            foreach (var entry in _moved.OrderBy(m => m.Key.MetadataToken.ToInt32()))
+            {
+                var method = entry.Key;
+                var before = entry.Value;
+                var identity = original(method.MetadataToken.ToInt32());
+                if (identity == null)
+                {
+                    continue;
+                }
+
+                int offset = 0;
+                var current = new Dictionary<Instruction, int>();
+                foreach (var ins in method.Body.Instructions)
+                {
+                    current[ins] = offset;
+                    offset += ins.GetSize();
+                }
+
+                var moves = new IlMoves(identity.Value.IlHash, identity.Value.IlSize, IlMoves.Points(before.Select(b => (b.Original, current[b.Instruction]))));
+                var attribute = new CustomAttribute(constructor);
+                attribute.ConstructorArguments.Add(new CustomAttributeArgument(_module.TypeSystem.String, moves.Encode()));
+                method.CustomAttributes.Add(attribute);
             }
         }
 

@@ -138,7 +138,7 @@ namespace Pgo.Tool.Recording
                     continue;
                 }
 
-                var matches = candidates.Select(_symbols.Function).Where(f => f.Symbol != null && f.Symbol.IlSize == entry.IlSize).ToList();
+                var matches = candidates.Select(_symbols.Function).Where(f => f.Symbol != null && f.Symbol.CurrentIlSize == entry.IlSize).ToList();
                 if (matches.Select(m => m.Symbol!.SystemName).Distinct().Count() != 1)
                 {
                     if (matches.Count > 1)
@@ -172,12 +172,14 @@ namespace Pgo.Tool.Recording
 
             foreach (var record in entry.Records)
             {
+                // Lines from the file as it is; offsets (and an edge's target) as the compiler wrote the IL, the
+                // identity the profile keeps (a method an IL rewrite moved: MethodSymbol.Moves).
                 var site = Location(new ProfileLine(function, symbol.LineAt(record.IlOffset)));
                 var labels = new List<ProfileLabel>(methodLabels)
                 {
                     Num(EmbeddedPgo.KindLabel, record.Kind),
-                    Num(EmbeddedPgo.IlOffsetLabel, record.IlOffset),
-                    Num(EmbeddedPgo.OtherLabel, record.Other),
+                    Num(EmbeddedPgo.IlOffsetLabel, Original(symbol, record.IlOffset)),
+                    Num(EmbeddedPgo.OtherLabel, IsEdge(record.Kind) ? Original(symbol, (int)record.Other) : record.Other),
                 };
                 bool call = InstrumentationKind.IsCallRecord(record.Kind);
                 if (InstrumentationKind.IsHandleTable(record.Kind))
@@ -237,7 +239,7 @@ namespace Pgo.Tool.Recording
                     Num(EmbeddedPgo.IlSizeLabel, symbol.IlSize),
                     Num(EmbeddedPgo.IlHashLabel, symbol.IlHash),
                     Num(EmbeddedPgo.KindLabel, InstrumentationKind.HandleHistogramMethods),
-                    Num(EmbeddedPgo.IlOffsetLabel, ilOffset),
+                    Num(EmbeddedPgo.IlOffsetLabel, Original(symbol, ilOffset)),
                     Num(EmbeddedPgo.OtherLabel, 0x20000000L), // the runtime's delegate flag
                     new ProfileLabel(EmbeddedPgo.MethodLabel, handle, 0, ""),
                 };
@@ -262,7 +264,7 @@ namespace Pgo.Tool.Recording
                     Num(EmbeddedPgo.IlSizeLabel, symbol.IlSize),
                     Num(EmbeddedPgo.IlHashLabel, symbol.IlHash),
                     Num(EmbeddedPgo.KindLabel, InstrumentationKind.HandleHistogramTypes),
-                    Num(EmbeddedPgo.IlOffsetLabel, ilOffset),
+                    Num(EmbeddedPgo.IlOffsetLabel, Original(symbol, ilOffset)),
                     Num(EmbeddedPgo.OtherLabel, 0),
                     new ProfileLabel(EmbeddedPgo.TypeLabel, handle, 0, ""),
                 };
@@ -271,6 +273,10 @@ namespace Pgo.Tool.Recording
                 _samples.Add(new ProfileSample(new[] { target, site }, new[] { 0L, 0L, 1L, 0L }, labels));
             }
         }
+
+        private static long Original(MethodSymbol symbol, int ilOffset) => symbol.Moves?.ToOriginal(ilOffset) ?? ilOffset;
+
+        private static bool IsEdge(int kind) => kind == InstrumentationKind.EdgeIntCount || kind == InstrumentationKind.EdgeLongCount;
 
         private ProfileFunction TypeFunction(string assemblyQualifiedType) =>
             _symbols.Named(RuntimeHandles.DisplayName(assemblyQualifiedType), "type:" + assemblyQualifiedType);

@@ -98,6 +98,18 @@ namespace DelegateTarget
             return total + count * 1000L + min + max;
         }
 
+        /// <summary>Everyday size: the enumerator is local 1 (<c>ldloc.1</c>), so the rewrite moves the later IL offsets.</summary>
+        public static int Sum(IEnumerable<int> values)
+        {
+            int sum = 0;
+            foreach (var v in values)
+            {
+                sum += v;
+            }
+
+            return sum;
+        }
+
         /// <summary>Generic code: the recording sees <c>Order[]</c> (T is a class, shared code).</summary>
         public static int Names<T>(IEnumerable<T> items) where T : class?
         {
@@ -247,6 +259,7 @@ namespace DelegateTarget
                 sum += Work.Shout(words).Length;
                 sum += Work.AboveThreshold(orders, r % 7);
                 sum += Sequences.Total(numbers, r % 3);
+                sum += Sequences.Sum(numbers);
                 sum += Sequences.Names(orders);
                 sink.Clear();
                 sum += Sequences.Copy(numbers, sink);
@@ -256,6 +269,9 @@ namespace DelegateTarget
             Console.WriteLine("trained " + sum);
             return 0;
         }
+
+        /// <summary>A list that grows while the loop enumerates it (through a Select over it, which is not a List).</summary>
+        private static IEnumerable<int> Grow(List<int> list) => list.Select(i => { if (list.Count < 3) { list.Add(i); } return i; });
 
         /// <summary>Bytes allocated by 1,000 enumerations of a list and of an array through the foreach loops over interfaces.</summary>
         private static int Allocations()
@@ -331,6 +347,10 @@ namespace DelegateTarget
             Print("foreach empty list", () => Sequences.Total(new List<int>(), 3));
             Print("foreach empty array", () => Sequences.Total(Array.Empty<int>(), 3));
             Print("foreach null", () => Sequences.Total(null!, 3));
+            Print("small foreach list", () => Sequences.Sum(list));
+            Print("small foreach other collections", () => Sequences.Sum(new[] { 1, 2 }) + " " + Sequences.Sum(new SortedSet<int> { 3, 4 }) + " " + Sequences.Sum(new Reversed { 5 }));
+            Print("small foreach modified list", () => { var grow = new List<int> { 1 }; return Sequences.Sum(Grow(grow)); });
+            Print("small foreach null", () => Sequences.Sum(null!));
             Print("foreach list re-implementing IEnumerable", () => { var r = new Reversed { 1, 2, 30 }; return Sequences.Describe(r.Select(i => (object)i)) + " " + Sequences.Total(r, 1) + " " + string.Join(",", (IEnumerable<int>)r); });
             Print("foreach failing enumerator", () => Sequences.Total(new Failing(), 1));
             Print("failing enumerator disposed", () => Failing.Disposed);

@@ -36,12 +36,13 @@ namespace Pgo.Build.Tests.Rewriting
             var outcome = RewriteStage.Run(r.CopyOutput(dir, "out"), r.CopyHints(dir), EnumeratorsOnly);
 
             string line = outcome.Lines.Single();
-            StringAssert.StartsWith(line, "PGO: DelegateTarget.dll: foreach over interfaces: 4 of 4 recorded loops enumerate a List<T> or T[] without allocating (3 List<T>, 1 T[], 0 kept");
+            StringAssert.StartsWith(line, "PGO: DelegateTarget.dll: foreach over interfaces: 5 of 5 recorded loops enumerate a List<T> or T[] without allocating (4 List<T>, 1 T[], 0 kept from the recorded build's rewrite; 1 in methods whose later IL offsets move, translated for the .mibc and pgo record)");
             CollectionAssert.AreEqual(new[]
             {
                 "DelegateTarget.Sequences.Copy IL_0009: List<T> (100% of the recorded receivers)",
                 "DelegateTarget.Sequences.Describe IL_0011: List<T> (100% of the recorded receivers)",
                 "DelegateTarget.Sequences.Names IL_000a: T[] (100% of the recorded receivers)",
+                "DelegateTarget.Sequences.Sum IL_0003: List<T> (100% of the recorded receivers)",
                 "DelegateTarget.Sequences.Total IL_0012: List<T> (100% of the recorded receivers)",
             }, outcome.Enumerated.ToArray(), line);
             Assert.IsTrue(outcome.Changed);
@@ -99,7 +100,15 @@ namespace Pgo.Build.Tests.Rewriting
             RewriteStage.Run(first, r.CopyHints(dir), EnumeratorsOnly);
             RewriteStage.Run(second, r.CopyHints(other), EnumeratorsOnly);
 
-            RewriteContract.AssertKept(r.Assembly, first, second, "<Pgo");
+            // Sum's enumerator is local 1: its ldloca.s is a byte longer than ldloc.1, so that method's later offsets move;
+            // it carries the compiler's fingerprint and where its offsets moved (IlMoves). Every other method keeps both.
+            RewriteContract.AssertKept(r.Assembly, first, second, "<Pgo", "Sequences::Sum(");
+            using (var symbols = AssemblySymbols.TryOpen(first)!)
+            {
+                var sum = symbols.Methods().Single(m => m.SystemName.Contains("Sequences::Sum("));
+                Assert.AreEqual(sum.IlSize + 4, sum.CurrentIlSize, "four one-byte loads of the enumerator became two-byte ldloca.s");
+            }
+
 
             // Every instruction of a rewritten loop kept its offset; the loop now calls the value type.
             using var before = ModuleDefinition.ReadModule(r.Assembly);
@@ -109,6 +118,36 @@ namespace Pgo.Build.Tests.Rewriting
             CollectionAssert.AreEqual(total.Body.Instructions.Select(i => i.Offset).ToList(), total2.Body.Instructions.Select(i => i.Offset).ToList());
             Assert.IsTrue(total2.Body.Instructions.Any(i => i.OpCode.Code == Code.Call && i.Operand is MethodReference m && m.DeclaringType.Name == IlFingerprint.ListEnumeratorTypeName && m.Name == "MoveNext"));
             Assert.IsFalse(total2.Body.Instructions.Any(i => i.OpCode.Code == Code.Callvirt), "a loop's interface call is left");
+        }
+
+        /// <summary>
+        /// A method whose offsets the rewrite moved keeps its recorded data: the .mibc stage (which reads the rewritten
+        /// assembly) matches it by the compiler's fingerprint and writes every record at the moved offset, each of them an
+        /// instruction of the rewritten IL.
+        /// </summary>
+        [TestMethod]
+        public void The_mibc_of_the_rewritten_assembly_puts_a_moved_methods_records_at_its_new_offsets()
+        {
+            var r = DelegateFixture.Get();
+            using var dir = new TempDir();
+            string rewritten = r.CopyOutput(dir, "out");
+            string hints = r.CopyHints(dir);
+            RewriteStage.Run(rewritten, hints, EnumeratorsOnly);
+
+            var outcome = global::Pgo.Build.Mibc.MibcStage.Run(rewritten, hints);
+
+            Assert.AreEqual(0, outcome.Match.Changed, outcome.Summary);
+            var recorded = RuntimeRecordFiles.ReadBlockCounts(Path.Combine(hints, HintFileNames.BlockCounts))
+                .Concat(RuntimeRecordFiles.ReadDevirtHints(Path.Combine(hints, HintFileNames.DevirtHints)))
+                .Where(x => x.Method.Contains("Sequences::Sum(")).Select(x => x.IlOffset).Distinct().OrderBy(o => o).ToList();
+            var sum = global::Pgo.Build.Mibc.MibcReader.Read(outcome.MibcPath!).Single(e => e.Method.Contains("Sequences::Sum("));
+            using var symbols = AssemblySymbols.TryOpen(rewritten)!;
+            var moves = symbols.Methods().Single(m => m.SystemName.Contains("Sequences::Sum(")).Moves!;
+            using var module = ModuleDefinition.ReadModule(rewritten);
+            var starts = Method(module, "Sum").Body.Instructions.Select(i => i.Offset).ToHashSet();
+            Assert.IsTrue(recorded.Count > 1 && recorded.Any(o => moves.ToCurrent(o) != o), "Sum's recorded data does not reach past the moved loads: not a test of the translation");
+            CollectionAssert.AreEquivalent(recorded.Select(moves.ToCurrent).ToList(), sum.Records.Select(x => x.IlOffset).Distinct().ToList(), outcome.Summary);
+            Assert.IsTrue(sum.Records.All(x => starts.Contains(x.IlOffset)), "a record is not at an instruction of the rewritten IL");
         }
 
         /// <summary>
@@ -131,7 +170,7 @@ namespace Pgo.Build.Tests.Rewriting
                 "the rewritten build still recorded List<int> at Total's loop: not a test of the carried rewrite");
             Assert.IsTrue(records.Any(x => x.Handle.StartsWith(IlFingerprint.ListEnumeratorTypeName + ", DelegateTarget", StringComparison.Ordinal)), "pgo record did not note the rewritten loop");
             CollectionAssert.AreEqual(first.Enumerated.Select(Kept).ToList(), second.Enumerated.ToList(), second.Lines.Single());
-            StringAssert.Contains(second.Lines.Single(), "4 kept from the recorded build's rewrite");
+            StringAssert.Contains(second.Lines.Single(), "5 kept from the recorded build's rewrite; 1 in methods whose later IL offsets move");
         }
 
         [TestMethod]
