@@ -50,6 +50,21 @@ namespace Pgo.Build.Tests.Rewriting
         }
 
         /// <summary>
+        /// The fixture's compiler output and a copy rewritten with <paramref name="options"/>, each run in
+        /// <paramref name="mode"/> (both must exit 0): the outputs a behaviour test compares.
+        /// </summary>
+        public static (string Expected, string Actual) RunBoth(DelegateFixture.Recording r, TempDir dir, global::Pgo.Build.Rewriting.RewriteOptions options, string mode)
+        {
+            string rewritten = r.CopyOutput(dir, "out");
+            global::Pgo.Build.Rewriting.RewriteStage.Run(rewritten, r.CopyHints(dir), options);
+            var expected = EndToEnd.DotNetCli.RunProgram(dir.Path, "dotnet", r.Assembly, mode);
+            var actual = EndToEnd.DotNetCli.RunProgram(dir.Path, "dotnet", rewritten, mode);
+            Assert.AreEqual(0, expected.ExitCode, expected.ToString());
+            Assert.AreEqual(0, actual.ExitCode, actual.ToString());
+            return (expected.Output, actual.Output);
+        }
+
+        /// <summary>
         /// Records the rewritten program's training run with <c>pgo record</c> and runs the engine on it: the hint
         /// directory the next build would read (Go's iterative stability).
         /// </summary>
