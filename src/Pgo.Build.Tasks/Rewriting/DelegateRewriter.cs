@@ -158,8 +158,9 @@ namespace Pgo.Build.Rewriting
 
             string summary = string.Format(CultureInfo.InvariantCulture,
                 "PGO: {0}: foreach over interfaces: {1} of {2} recorded loops enumerate a List<T> or T[] without allocating ({3} List<T>, {4} T[], {8} kept from the recorded build's rewrite; {9} in methods whose later IL offsets move, translated for the .mibc and pgo record); not rewritten: {5} mostly other collections (under {6:0%}), {7} not the compiler's foreach shape.",
-                name, sites.Count, report.Recorded, sites.Count(s => !s.Carried && s.Kind == EnumeratedKind.List), sites.Count(s => !s.Carried && s.Kind == EnumeratedKind.Array),
-                report.OtherCollections, EnumeratorSitePlanner.MinShare, report.Shape, sites.Count(s => s.Carried), sites.Count(s => s.ShiftsOffsets));
+                name, sites.Sum(s => s.RecordedLoops), report.Recorded, sites.Where(s => !s.Carried && s.Kind == EnumeratedKind.List).Sum(s => s.RecordedLoops),
+                sites.Where(s => !s.Carried && s.Kind == EnumeratedKind.Array).Sum(s => s.RecordedLoops),
+                report.OtherCollections, EnumeratorSitePlanner.MinShare, report.Shape, sites.Where(s => s.Carried).Sum(s => s.RecordedLoops), sites.Where(s => s.ShiftsOffsets).Sum(s => s.RecordedLoops));
             return (sites, summary);
         }
 

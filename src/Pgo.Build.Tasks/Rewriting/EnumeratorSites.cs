@@ -26,17 +26,27 @@ namespace Pgo.Build.Rewriting
     /// </summary>
     internal sealed class ForeachSite
     {
-        public ForeachSite(MethodDefinition method, Instruction getEnumerator, VariableDefinition enumerator, TypeReference element, IReadOnlyList<Instruction> loads)
+        public ForeachSite(MethodDefinition method, IReadOnlyList<Instruction> getEnumerators, VariableDefinition enumerator, TypeReference element, IReadOnlyList<Instruction> loads)
         {
             Method = method;
-            GetEnumerator = getEnumerator;
+            GetEnumerators = getEnumerators;
+            _offsets = string.Join(", ", getEnumerators.Select(i => "IL_" + i.Offset.ToString("x4", CultureInfo.InvariantCulture)));
             Enumerator = enumerator;
             Element = element;
             Loads = loads;
         }
 
         public MethodDefinition Method { get; }
-        public Instruction GetEnumerator { get; }
+
+        /// <summary>
+        /// Every <c>GetEnumerator</c> call stored into the enumerator local: one per loop, several when the compiler reused
+        /// the local for sequential loops over the same T (all of them enumerate through the value type then).
+        /// </summary>
+        public IReadOnlyList<Instruction> GetEnumerators { get; }
+
+        /// <summary>How many of the loops had recorded receiver types (or a note of the recorded build's rewrite).</summary>
+        public int RecordedLoops { get; set; }
+
         public VariableDefinition Enumerator { get; }
 
         /// <summary>T of the site's <c>IEnumerable&lt;T&gt;</c>, in the method's generic context.</summary>
@@ -58,9 +68,14 @@ namespace Pgo.Build.Rewriting
         public bool ShiftsOffsets { get; init; }
 
         public string Describe() => Carried
-            ? string.Format(CultureInfo.InvariantCulture, "{0} IL_{1:x4}: {2} (kept from the recorded build's rewrite)", DelegateNames.Method(Method), GetEnumerator.Offset, Kind == EnumeratedKind.List ? "List<T>" : "T[]")
-            : string.Format(CultureInfo.InvariantCulture, "{0} IL_{1:x4}: {2} ({3:0%} of the recorded receivers)",
-                DelegateNames.Method(Method), GetEnumerator.Offset, Kind == EnumeratedKind.List ? "List<T>" : "T[]", Share);
+            ? string.Format(CultureInfo.InvariantCulture, "{0} {1}: {2} (kept from the recorded build's rewrite)", DelegateNames.Method(Method), Offsets, Kind == EnumeratedKind.List ? "List<T>" : "T[]")
+            : string.Format(CultureInfo.InvariantCulture, "{0} {1}: {2} ({3:0%} of the recorded receivers)",
+                DelegateNames.Method(Method), Offsets, Kind == EnumeratedKind.List ? "List<T>" : "T[]", Share);
+
+        /// <summary>The loops' <c>GetEnumerator</c> offsets as the compiler wrote them (a rewrite that moves offsets comes later).</summary>
+        private readonly string _offsets;
+
+        private string Offsets => _offsets;
     }
 
     /// <summary>What the enumerator planner saw, for the build line.</summary>
@@ -94,7 +109,9 @@ namespace Pgo.Build.Rewriting
                 bySystemName[m.SystemName] = m;
             }
 
-            var sites = new List<ForeachSite>();
+            // Loops are planned per enumerator local: the compiler reuses one for sequential loops over the same T.
+            var byLocal = new Dictionary<VariableDefinition, (ForeachSite Site, long Lists, long Arrays, long Total, EnumeratedKind? Carried)>();
+            var order = new List<VariableDefinition>();
             var histograms = records.Where(r => r.Kind == InstrumentationKind.HandleHistogramTypes && r.Method.StartsWith(prefix, StringComparison.Ordinal) && r.Handle.Length > 0);
             foreach (var group in histograms.GroupBy(r => (r.Method, r.IlOffset)).OrderBy(g => g.Key.Method, StringComparer.Ordinal).ThenBy(g => g.Key.IlOffset))
             {
@@ -113,54 +130,6 @@ namespace Pgo.Build.Rewriting
                 }
 
                 report.Recorded++;
-                var marker = exact.FirstOrDefault(r => Metadata.IlFingerprint.IsEnumeratorType(r.Handle));
-                if (marker != null)
-                {
-                    // A recording of a rewritten build: the loop enumerated through the rewrite (pgo record notes it).
-                    var carried = Match(method, call, element);
-                    if (carried == null)
-                    {
-                        report.Shape++;
-                    }
-                    else
-                    {
-                        carried.Carried = true;
-                        carried.Share = 1;
-                        carried.Kind = marker.Handle.StartsWith(Metadata.IlFingerprint.ArrayEnumeratorTypeName, StringComparison.Ordinal) ? EnumeratedKind.Array : EnumeratedKind.List;
-                        sites.Add(carried);
-                    }
-
-                    continue;
-                }
-
-                long total = Saturating.Sum(exact.Select(r => r.Value));
-                long lists = 0, arrays = 0;
-                foreach (var r in exact)
-                {
-                    var type = QualifiedTypeName.Parse(r.Handle);
-                    if (type == null)
-                    {
-                        continue;
-                    }
-
-                    if (IsArrayOf(type, element))
-                    {
-                        arrays = Saturating.Add(arrays, r.Value);
-                    }
-                    else if (type.ArrayRanks.Count == 0 && type.FullName == "System.Collections.Generic.List`1" && type.Arguments.Count == 1 && Same(type.Arguments[0], element))
-                    {
-                        lists = Saturating.Add(lists, r.Value);
-                    }
-                }
-
-                var kind = lists >= arrays ? EnumeratedKind.List : EnumeratedKind.Array;
-                double share = total <= 0 ? 0 : (double)Math.Max(lists, arrays) / total;
-                if (share < MinShare)
-                {
-                    report.OtherCollections++;
-                    continue;
-                }
-
                 var site = Match(method, call, element);
                 if (site == null)
                 {
@@ -168,7 +137,63 @@ namespace Pgo.Build.Rewriting
                     continue;
                 }
 
-                site.Kind = kind;
+                if (!byLocal.TryGetValue(site.Enumerator, out var evidence))
+                {
+                    evidence = (site, 0, 0, 0, null);
+                    order.Add(site.Enumerator);
+                }
+
+                evidence.Site.RecordedLoops++;
+                var marker = exact.FirstOrDefault(r => Metadata.IlFingerprint.IsEnumeratorType(r.Handle));
+                if (marker != null)
+                {
+                    // A recording of a rewritten build: the loop enumerated through the rewrite (pgo record notes it).
+                    evidence.Carried = marker.Handle.StartsWith(Metadata.IlFingerprint.ArrayEnumeratorTypeName, StringComparison.Ordinal) ? EnumeratedKind.Array : EnumeratedKind.List;
+                }
+
+                foreach (var r in exact)
+                {
+                    var type = QualifiedTypeName.Parse(r.Handle);
+                    if (type == null || marker != null)
+                    {
+                        continue;
+                    }
+
+                    evidence.Total = Saturating.Add(evidence.Total, r.Value);
+                    if (IsArrayOf(type, element))
+                    {
+                        evidence.Arrays = Saturating.Add(evidence.Arrays, r.Value);
+                    }
+                    else if (type.ArrayRanks.Count == 0 && type.FullName == "System.Collections.Generic.List`1" && type.Arguments.Count == 1 && Same(type.Arguments[0], element))
+                    {
+                        evidence.Lists = Saturating.Add(evidence.Lists, r.Value);
+                    }
+                }
+
+                byLocal[site.Enumerator] = evidence;
+            }
+
+            var sites = new List<ForeachSite>();
+            foreach (var local in order)
+            {
+                var (site, lists, arrays, total, carried) = byLocal[local];
+                if (carried != null)
+                {
+                    site.Carried = true;
+                    site.Share = 1;
+                    site.Kind = carried.Value;
+                    sites.Add(site);
+                    continue;
+                }
+
+                double share = total <= 0 ? 0 : (double)Math.Max(lists, arrays) / total;
+                if (share < MinShare)
+                {
+                    report.OtherCollections += site.RecordedLoops;
+                    continue;
+                }
+
+                site.Kind = lists >= arrays ? EnumeratedKind.List : EnumeratedKind.Array;
                 site.Share = share;
                 sites.Add(site);
             }
@@ -203,15 +228,23 @@ namespace Pgo.Build.Rewriting
             }
 
             var loads = new List<Instruction>();
+            var calls = new List<Instruction>();
             bool current = false, moveNext = false, dispose = false, shifts = false;
             foreach (var ins in method.Body.Instructions)
             {
-                if (ins == store)
+                if (StoredLocal(method, ins) == local)
                 {
+                    // The local is the enumerator of every loop that stores into it (sequential loops over one T share it).
+                    if (ins.Previous == null || !IsGetEnumerator(ins.Previous, out var other) || !SameReference(other, element))
+                    {
+                        return null;
+                    }
+
+                    calls.Add(ins.Previous);
                     continue;
                 }
 
-                if (StoredLocal(method, ins) == local || AddressedLocal(method, ins) == local)
+                if (AddressedLocal(method, ins) == local)
                 {
                     return null;
                 }
@@ -257,7 +290,7 @@ namespace Pgo.Build.Rewriting
                 loads.Add(ins);
             }
 
-            return current && moveNext && dispose ? new ForeachSite(method, call, local, element, loads) { ShiftsOffsets = shifts } : null;
+            return current && moveNext && dispose && calls.Contains(call) ? new ForeachSite(method, calls, local, element, loads) { ShiftsOffsets = shifts } : null;
         }
 
         private static bool InFinally(MethodDefinition method, Instruction ins) =>

@@ -56,8 +56,12 @@ namespace Pgo.Build.Rewriting
             var instance = new GenericInstanceType(type.Definition);
             instance.GenericArguments.Add(site.Element);
             site.Enumerator.VariableType = instance;
-            site.GetEnumerator.OpCode = OpCodes.Call;
-            site.GetEnumerator.Operand = On(instance, type.Of);
+            foreach (var call in site.GetEnumerators)
+            {
+                call.OpCode = OpCodes.Call;
+                call.Operand = On(instance, type.Of);
+            }
+
             foreach (var load in site.Loads)
             {
                 load.OpCode = load.OpCode.Code == Code.Ldloc_S ? OpCodes.Ldloca_S : OpCodes.Ldloca;

@@ -110,6 +110,23 @@ namespace DelegateTarget
             return sum;
         }
 
+        /// <summary>Two loops over one T: the compiler gives both the same enumerator local.</summary>
+        public static int Balance(IEnumerable<int> credits, IEnumerable<int> debits)
+        {
+            int balance = 0;
+            foreach (var credit in credits)
+            {
+                balance += credit;
+            }
+
+            foreach (var debit in debits)
+            {
+                balance -= debit;
+            }
+
+            return balance;
+        }
+
         /// <summary>Generic code: the recording sees <c>Order[]</c> (T is a class, shared code).</summary>
         public static int Names<T>(IEnumerable<T> items) where T : class?
         {
@@ -260,6 +277,7 @@ namespace DelegateTarget
                 sum += Work.AboveThreshold(orders, r % 7);
                 sum += Sequences.Total(numbers, r % 3);
                 sum += Sequences.Sum(numbers);
+                sum += Sequences.Balance(numbers, numbers);
                 sum += Sequences.Names(orders);
                 sink.Clear();
                 sum += Sequences.Copy(numbers, sink);
@@ -351,6 +369,8 @@ namespace DelegateTarget
             Print("small foreach other collections", () => Sequences.Sum(new[] { 1, 2 }) + " " + Sequences.Sum(new SortedSet<int> { 3, 4 }) + " " + Sequences.Sum(new Reversed { 5 }));
             Print("small foreach modified list", () => { var grow = new List<int> { 1 }; return Sequences.Sum(Grow(grow)); });
             Print("small foreach null", () => Sequences.Sum(null!));
+            Print("two loops on one local", () => Sequences.Balance(list, new[] { 1, 2 }) + " " + Sequences.Balance(new SortedSet<int> { 7 }, list));
+            Print("two loops, the second null", () => Sequences.Balance(list, null!));
             Print("foreach list re-implementing IEnumerable", () => { var r = new Reversed { 1, 2, 30 }; return Sequences.Describe(r.Select(i => (object)i)) + " " + Sequences.Total(r, 1) + " " + string.Join(",", (IEnumerable<int>)r); });
             Print("foreach failing enumerator", () => Sequences.Total(new Failing(), 1));
             Print("failing enumerator disposed", () => Failing.Disposed);
