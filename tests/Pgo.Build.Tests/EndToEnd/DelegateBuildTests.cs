@@ -64,7 +64,8 @@ namespace Pgo.Build.Tests.EndToEnd
             Scenario.AssertSucceeded(aot);
             StringAssert.Contains(aot.Output, "PGO: DelegateTarget.dll: delegate calls: 4 of ");
             StringAssert.Contains(aot.Output, "PGO: DelegateTarget.dll: foreach over interfaces: 7 of 7 recorded loops");
-            StringAssert.Contains(aot.Output, "PGO: DelegateTarget: speed-optimized LINQ for ILC (System.Linq.Enumerable.IsSizeOptimized=false, the variant the recording ran): 1 hot function of System.Linq.Enumerable");
+            // (How many LINQ frames are hot depends on where the recording's own samples fell: not asserted.)
+            StringAssert.Matches(aot.Output, new System.Text.RegularExpressions.Regex(@"PGO: DelegateTarget: speed-optimized LINQ for ILC \(System\.Linq\.Enumerable\.IsSizeOptimized=false, the variant the recording ran\): \d+ hot functions? of System\.Linq\.Enumerable"));
             var rsp = File.ReadAllLines(s.Path_("DelegateTarget/obj/Release/net10.0/linux-x64/native/DelegateTarget.ilc.rsp"));
             CollectionAssert.Contains(rsp, "--feature:System.Linq.Enumerable.IsSizeOptimized=false");
             Assert.IsFalse(rsp.Contains("--feature:System.Linq.Enumerable.IsSizeOptimized=true"));
