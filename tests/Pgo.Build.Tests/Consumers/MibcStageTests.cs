@@ -311,7 +311,12 @@ namespace Pgo.Build.Tests.Consumers
             // Main is on the stack of every sample after start-up; how much of the recording start-up takes depends on the
             // machine's load, so the check is PGO104's own threshold (1%), which the foreign profile fails.
             Assert.IsTrue(double.Parse(share.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 1, own.Summary);
-            Assert.AreEqual("the profile may not belong to this program: 0.0% of its CPU samples have a method of Pgo.Build.Tests on the stack (under 1%); what does not match is not used.", other.Mismatch);
+            // Which sampled frame happens to share a name with a method of the test assembly depends on the recording: the
+            // share is checked against the threshold, not for an exact value.
+            var foreign = System.Text.RegularExpressions.Regex.Match(other.Mismatch ?? "",
+                @"^the profile may not belong to this program: (\d+\.\d)% of its CPU samples have a method of Pgo\.Build\.Tests on the stack \(under 1%\); what does not match is not used\.$");
+            Assert.IsTrue(foreign.Success, other.Mismatch);
+            Assert.IsTrue(double.Parse(foreign.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) < 1, other.Mismatch);
             Assert.IsNull(MibcStage.Run(otherProgram, hints, isExecutable: false).Mismatch, "a library need not be in an application's profile");
         }
 
