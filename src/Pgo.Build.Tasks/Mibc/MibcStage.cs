@@ -165,8 +165,10 @@ namespace Pgo.Build.Mibc
             long best = 0;
             foreach (var f in functions)
             {
+                // Compiler-generated top-level types (<PrivateImplementationDetails>, <Module>) exist in every assembly
+                // under the same name: a frame of one of them says nothing about which program was recorded.
                 string? key = Naming.FrameNames.Parse(f.Name)?.Key;
-                if (key != null && keys.ContainsKey(key) && f.Cum > best)
+                if (key != null && !key.StartsWith("<", StringComparison.Ordinal) && keys.ContainsKey(key) && f.Cum > best)
                 {
                     best = f.Cum;
                 }
