@@ -137,17 +137,8 @@ namespace Pgo.Build.Matching
         internal static RuntimeRecord ToCurrent(RuntimeRecord record, IlMoves moves) => record with
         {
             IlOffset = moves.ToCurrent(record.IlOffset),
-            Other = IsEdge(record.Kind) ? moves.ToCurrent((int)record.Other) : record.Other,
+            Other = InstrumentationKind.IsEdge(record.Kind) ? moves.ToCurrent((int)record.Other) : record.Other,
         };
-
-        /// <summary>A record the runtime wrote for a method an IL rewrite moved, in the compiler's offsets (an edge's target too).</summary>
-        public static RuntimeRecord ToOriginal(RuntimeRecord record, IlMoves moves) => record with
-        {
-            IlOffset = moves.ToOriginal(record.IlOffset),
-            Other = IsEdge(record.Kind) ? moves.ToOriginal((int)record.Other) : record.Other,
-        };
-
-        private static bool IsEdge(int kind) => kind == InstrumentationKind.EdgeIntCount || kind == InstrumentationKind.EdgeLongCount;
 
         /// <summary>
         /// The one instantiation of a generic method whose version-resilient hash is <paramref name="methodHash"/> (and,

@@ -67,15 +67,12 @@ namespace Pgo.Build.Rewriting
         /// </summary>
         public bool ShiftsOffsets { get; init; }
 
-        public string Describe() => Carried
-            ? string.Format(CultureInfo.InvariantCulture, "{0} {1}: {2} (kept from the recorded build's rewrite)", DelegateNames.Method(Method), Offsets, Kind == EnumeratedKind.List ? "List<T>" : "T[]")
-            : string.Format(CultureInfo.InvariantCulture, "{0} {1}: {2} ({3:0%} of the recorded receivers)",
-                DelegateNames.Method(Method), Offsets, Kind == EnumeratedKind.List ? "List<T>" : "T[]", Share);
+        public string Describe() => string.Format(CultureInfo.InvariantCulture, "{0} {1}: {2} ({3})", DelegateNames.Method(Method), _offsets,
+            Kind == EnumeratedKind.List ? "List<T>" : "T[]",
+            Carried ? "kept from the recorded build's rewrite" : string.Format(CultureInfo.InvariantCulture, "{0:0%} of the recorded receivers", Share));
 
         /// <summary>The loops' <c>GetEnumerator</c> offsets as the compiler wrote them (a rewrite that moves offsets comes later).</summary>
         private readonly string _offsets;
-
-        private string Offsets => _offsets;
     }
 
     /// <summary>What the enumerator planner saw, for the build line.</summary>

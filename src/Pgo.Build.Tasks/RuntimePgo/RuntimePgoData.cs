@@ -43,6 +43,9 @@ namespace Pgo.Build.RuntimePgo
         public static bool IsHandleTable(int kind) =>
             kind == HandleHistogramTypes || kind == HandleHistogramMethods || kind == GetLikelyClass || kind == GetLikelyMethod;
 
+        /// <summary>An edge count: its IL offset is the source block's, <c>Other</c> the target block's.</summary>
+        public static bool IsEdge(int kind) => kind == EdgeIntCount || kind == EdgeLongCount;
+
         public static bool IsCallRecord(int kind) =>
             kind == HandleHistogramIntCount || kind == HandleHistogramLongCount || IsHandleTable(kind);
     }

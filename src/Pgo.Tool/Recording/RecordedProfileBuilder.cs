@@ -179,7 +179,7 @@ namespace Pgo.Tool.Recording
                 {
                     Num(EmbeddedPgo.KindLabel, record.Kind),
                     Num(EmbeddedPgo.IlOffsetLabel, Original(symbol, record.IlOffset)),
-                    Num(EmbeddedPgo.OtherLabel, IsEdge(record.Kind) ? Original(symbol, (int)record.Other) : record.Other),
+                    Num(EmbeddedPgo.OtherLabel, InstrumentationKind.IsEdge(record.Kind) ? Original(symbol, (int)record.Other) : record.Other),
                 };
                 bool call = InstrumentationKind.IsCallRecord(record.Kind);
                 if (InstrumentationKind.IsHandleTable(record.Kind))
@@ -275,8 +275,6 @@ namespace Pgo.Tool.Recording
         }
 
         private static long Original(MethodSymbol symbol, int ilOffset) => symbol.Moves?.ToOriginal(ilOffset) ?? ilOffset;
-
-        private static bool IsEdge(int kind) => kind == InstrumentationKind.EdgeIntCount || kind == InstrumentationKind.EdgeLongCount;
 
         private ProfileFunction TypeFunction(string assemblyQualifiedType) =>
             _symbols.Named(RuntimeHandles.DisplayName(assemblyQualifiedType), "type:" + assemblyQualifiedType);

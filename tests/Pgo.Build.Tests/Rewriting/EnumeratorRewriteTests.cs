@@ -145,6 +145,15 @@ namespace Pgo.Build.Tests.Rewriting
             Assert.IsTrue(recorded.Count > 1 && recorded.Any(o => moves.ToCurrent(o) != o), "Sum's recorded data does not reach past the moved loads: not a test of the translation");
             CollectionAssert.AreEquivalent(recorded.Select(moves.ToCurrent).ToList(), sum.Records.Select(x => x.IlOffset).Distinct().ToList(), outcome.Summary);
             Assert.IsTrue(sum.Records.All(x => starts.Contains(x.IlOffset)), "a record is not at an instruction of the rewritten IL");
+            // An edge's target (Other) moves with it.
+            var edges = sum.Records.Where(x => InstrumentationKind.IsEdge(x.Kind)).ToList();
+            Assert.IsTrue(edges.Count > 0, "no edge counts recorded for Sum: not a test of the edge targets");
+            Assert.IsTrue(edges.All(x => starts.Contains(x.Other)), "an edge's target is not an instruction of the rewritten IL");
+            var recordedEdges = RuntimeRecordFiles.ReadBlockCounts(Path.Combine(hints, HintFileNames.BlockCounts))
+                .Where(x => x.Method.Contains("Sequences::Sum(") && InstrumentationKind.IsEdge(x.Kind))
+                .Select(x => (moves.ToCurrent(x.IlOffset), moves.ToCurrent((int)x.Other))).Distinct().ToList();
+            Assert.IsTrue(recordedEdges.Any(e => moves.ToOriginal(e.Item2) != e.Item2), "no recorded edge target past a moved load: not a test of the target translation");
+            CollectionAssert.AreEquivalent(recordedEdges, edges.Select(x => (x.IlOffset, x.Other)).Distinct().ToList(), "edge (source, target) pairs at the moved offsets");
         }
 
         /// <summary>
