@@ -89,7 +89,7 @@ namespace Pgo.Tool.Commands
                     written.DroppedTypeSlots > 0 ? string.Format(CultureInfo.InvariantCulture, ", {0:N0} histogram slots left out", written.DroppedTypeSlots) : "",
                     sampledText));
                 var sites = CallSiteHistogram.Of(matched.SelectMany(m => m.Records))
-                    .Where(h => h.Kind == InstrumentationKind.HandleHistogramTypes)
+                    .Where(h => h.Kind == InstrumentationKind.HandleHistogramTypes && !IlFingerprint.IsEnumeratorType(h.Dominant.Handle)) // pgo record's note of a rewritten loop is no receiver
                     .Take(count <= 0 ? int.MaxValue : count);
                 foreach (var site in sites)
                 {

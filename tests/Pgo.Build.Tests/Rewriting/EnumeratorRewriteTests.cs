@@ -177,6 +177,12 @@ namespace Pgo.Build.Tests.Rewriting
             Assert.IsTrue(records.Any(x => x.Handle.StartsWith(IlFingerprint.ListEnumeratorTypeName + ", DelegateTarget", StringComparison.Ordinal)), "pgo record did not note the rewritten loop");
             CollectionAssert.AreEqual(first.Enumerated.Select(Kept).ToList(), second.Enumerated.ToList(), second.Lines.Single());
             StringAssert.Contains(second.Lines.Single(), "7 kept from the recorded build's rewrite; 3 in methods whose later IL offsets move");
+
+            // pgo top on that recording lists the loops as kept, and never offers the note as a receiver type to guard for.
+            var output = new StringWriter();
+            Assert.AreEqual(0, global::Pgo.Tool.Program.Run(new[] { "top", dir.Combine("rewritten.pgo"), "--no-cache", "--assembly", r.Assembly }, output, new StringWriter()));
+            StringAssert.Contains(output.ToString(), "    enumerate DelegateTarget.Sequences.Total IL_0012: List<T> (kept from the recorded build's rewrite)");
+            Assert.IsFalse(output.ToString().Split('\n').Any(l => l.Contains("devirtualize") && l.Contains("Pgo")), output.ToString());
         }
 
         [TestMethod]
